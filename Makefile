@@ -1,0 +1,60 @@
+# cratedigger developer entry points. Every target prepares what it needs by itself.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+AZURITE := node_modules/.bin/azurite
+# Runs a command with local.settings.json (or the example) merged under the environment.
+WITH_LOCAL_SETTINGS := $(PY) -m tests.support.localenv --
+NAME ?=
+
+.PHONY: help setup services-up services-down migrate serve demo test lint bench run-timer clean
+
+help:
+	@echo "make demo | test | serve | services-up | services-down | migrate | lint | bench | run-timer NAME=..."
+
+setup: $(STAMP) $(AZURITE)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	@touch $@
+
+$(AZURITE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+services-up: setup
+	$(PY) -m tests.support.services up
+
+services-down:
+	@if [ -x $(PY) ]; then $(PY) -m tests.support.services down; else echo "nothing to stop"; fi
+
+migrate: services-up
+	$(WITH_LOCAL_SETTINGS) $(PY) -m shared.cli migrate
+
+serve: migrate
+	$(WITH_LOCAL_SETTINGS) $(PY) -m tests.support.funchost serve --port 7071
+
+run-timer: services-up
+	@test -n "$(NAME)" || { echo "usage: make run-timer NAME=<timer function name>"; exit 2; }
+	$(WITH_LOCAL_SETTINGS) $(PY) -m tests.support.funchost run $(NAME)
+
+demo: migrate
+	$(WITH_LOCAL_SETTINGS) $(PY) -m tests.support.demo
+
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+bench: services-up
+	$(WITH_LOCAL_SETTINGS) $(PY) -m tests.benchmarks
+
+clean: services-down
+	rm -rf $(VENV) node_modules .local .pytest_cache .ruff_cache

@@ -1,0 +1,8 @@
+"""The one FunctionApp: it only registers the blueprints in `functions/`."""
+
+import azure.functions as func
+
+from functions.health import bp as health_bp
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+app.register_functions(health_bp)

@@ -1,0 +1,34 @@
+"""Dispatch `python -m shared.cli COMMAND ...` to the command modules in this package."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from shared.settings import SettingsError
+
+# Each command module exposes `add_arguments(parser)` and `run(args) -> int`.
+COMMANDS = {
+    "migrate": "shared.cli.migrate",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m shared.cli")
+    commands = parser.add_subparsers(dest="command", required=True)
+    modules = {}
+    for name, module_name in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        modules[name] = module
+        module.add_arguments(commands.add_parser(name, help=module.__doc__.splitlines()[0]))
+    args = parser.parse_args(argv)
+    try:
+        return modules[args.command].run(args)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

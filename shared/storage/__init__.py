@@ -1,0 +1,1 @@
+"""Azure Storage access (Blob, Queue, Table) from the settings."""
