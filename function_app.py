@@ -2,7 +2,9 @@
 
 import azure.functions as func
 
+from functions.api import bp as api_bp
 from functions.health import bp as health_bp
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(health_bp)
+app.register_functions(api_bp)

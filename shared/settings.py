@@ -8,6 +8,7 @@ file and the Terraform app settings can be checked against this module.
 from __future__ import annotations
 
 import functools
+import os
 import re
 from typing import Annotated, Literal
 
@@ -89,12 +90,21 @@ class Settings(BaseSettings):
 
     # --- HTTP API ---------------------------------------------------------------------------
     cors_allowed_origins: CommaList = Field(default_factory=list)
+    api_auth_level: Literal["FUNCTION", "ANONYMOUS"] = Field(
+        "FUNCTION",
+        description="Auth level of the read endpoints (fixed when the app indexes its functions).",
+    )
 
     # --- Local runner only (the stand-in for `func start`) ----------------------------------
     local_function_key: SecretStr | None = None
     local_admin_key: SecretStr | None = None
 
     _split_lists = field_validator("sync_users", "cors_allowed_origins", mode="before")(_comma_list)
+
+    @field_validator("api_auth_level", mode="before")
+    @classmethod
+    def _upper_auth_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator("storage_connection_string", "storage_account_name", "storage_client_id")
     @classmethod
@@ -196,6 +206,19 @@ def load_settings(**overrides: object) -> Settings:
 def get_settings() -> Settings:
     """The process-wide settings, validated on first use (never at import)."""
     return load_settings()
+
+
+def read_api_auth_level() -> Literal["FUNCTION", "ANONYMOUS"]:
+    """API_AUTH_LEVEL alone, for the one place that must read a setting at import time.
+
+    An HTTP trigger's auth level is part of its binding, fixed when the host indexes the app
+    (importing function_app), before any request; it cannot be a `%SETTING%` expression. So this
+    reads only that variable, never fails (other settings may be missing while indexing), and
+    falls back to the stricter FUNCTION level on an unknown value; `get_settings()` still rejects
+    that value with a clear error on the first request.
+    """
+    value = os.environ.get("API_AUTH_LEVEL", "FUNCTION").strip().upper()
+    return "ANONYMOUS" if value == "ANONYMOUS" else "FUNCTION"
 
 
 def reset_settings_cache() -> None:

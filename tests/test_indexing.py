@@ -8,6 +8,18 @@ from tests.support.funchost.functions import indexed_functions
 # name -> (trigger type, route or queue name or schedule, methods, auth level)
 EXPECTED = {
     "health": ("httpTrigger", "health", ["GET"], "ANONYMOUS"),
+    "api_search": ("httpTrigger", "search", ["GET"], "FUNCTION"),
+    "api_release": ("httpTrigger", "releases/{id}", ["GET"], "FUNCTION"),
+    "api_master": ("httpTrigger", "masters/{id}", ["GET"], "FUNCTION"),
+    "api_artist": ("httpTrigger", "artists/{id}", ["GET"], "FUNCTION"),
+    "api_label": ("httpTrigger", "labels/{id}", ["GET"], "FUNCTION"),
+    "api_collection": ("httpTrigger", "users/{username}/collection", ["GET"], "FUNCTION"),
+    "api_wantlist": ("httpTrigger", "users/{username}/wantlist", ["GET"], "FUNCTION"),
+    "api_inventory": ("httpTrigger", "users/{username}/inventory", ["GET"], "FUNCTION"),
+    "api_user_stats": ("httpTrigger", "users/{username}/stats", ["GET"], "FUNCTION"),
+    "api_stats": ("httpTrigger", "stats", ["GET"], "FUNCTION"),
+    "api_openapi": ("httpTrigger", "openapi.json", ["GET"], "ANONYMOUS"),
+    "api_cors_preflight": ("httpTrigger", "{*path}", ["OPTIONS"], "ANONYMOUS"),
 }
 
 

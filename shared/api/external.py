@@ -1,0 +1,119 @@
+"""Models of the endpoints other parts of the app own (health, account sync, dump ingestion).
+
+Where the owner has a pydantic model for a body, it is imported from the owner's module (listed in
+the `_resolve` calls, first match wins), so the document follows their code once it is merged;
+until then the models here describe the bodies from the issues (issue 4: ingestion, issue 5: sync).
+"""
+
+from __future__ import annotations
+
+import importlib
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.health import HealthReport
+
+
+def _resolve(candidates: tuple[str, ...], fallback: type[BaseModel]) -> type[BaseModel]:
+    """The first `module:Class` that imports and is a pydantic model, else the fallback."""
+    for candidate in candidates:
+        module_name, _, attribute = candidate.partition(":")
+        try:
+            found = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError):
+            continue
+        if isinstance(found, type) and issubclass(found, BaseModel):
+            return found
+    return fallback
+
+
+class Message(BaseModel):
+    """A plain JSON error of the sync and ingestion endpoints."""
+
+    message: str
+
+
+class SyncRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scope: list[Literal["collection", "wantlist", "inventory", "value"]] | None = Field(
+        None, description="What to sync; all four when omitted."
+    )
+    full: bool = Field(False, description="Full reconcile (detects removals and changes).")
+
+
+class JobSummaryDescription(BaseModel):
+    """GET /api/jobs/{id} (issue 5)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    username: str
+    scope: list[str]
+    full: bool
+    trigger: str
+    state: Literal["queued", "running", "succeeded", "partial", "failed"]
+    phase: str | None = None
+    pages_done: int
+    pages_total: int | None = None
+    pages_total_by_scope: dict[str, int] = {}
+    counts: dict[str, Any] = {}
+    requests_used: int
+    errors: list[Any] = []
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration_seconds: float | None = None
+
+
+JOB_SUMMARY = _resolve(
+    ("shared.sync.jobs:JobSummary", "shared.sync.models:JobSummary"), JobSummaryDescription
+)
+
+
+class SyncConflict(BaseModel):
+    message: str
+    job: JobSummaryDescription
+
+
+class IngestionRequestDescription(BaseModel):
+    """POST /api/ingestions (issue 4): which dump month to ingest (latest when omitted)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    dump_date: date | None = None
+
+
+class IngestionRunDescription(BaseModel):
+    """One ingestion run (issue 4): its month, state and progress per stage."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    dump_date: date | None = None
+    state: str
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+INGESTION_REQUEST = _resolve(
+    ("shared.pipeline.models:IngestionRequest", "shared.pipeline.api:IngestionRequest"),
+    IngestionRequestDescription,
+)
+INGESTION_RUN = _resolve(
+    ("shared.pipeline.models:IngestionRun", "shared.pipeline.api:IngestionRun"),
+    IngestionRunDescription,
+)
+
+
+class IngestionListDescription(BaseModel):
+    runs: list[IngestionRunDescription]
+
+
+INGESTION_LIST = _resolve(
+    ("shared.pipeline.models:IngestionList", "shared.pipeline.api:IngestionList"),
+    IngestionListDescription,
+)
+HEALTH_REPORT = HealthReport

@@ -1,0 +1,74 @@
+"""RFC 9457 problem details: the one error body every API endpoint answers with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+class InvalidParam(BaseModel):
+    """One rejected input: where it was (`query.limit`, `path.id`) and why."""
+
+    name: str
+    reason: str
+
+
+class Problem(BaseModel):
+    """application/problem+json (RFC 9457), with `errors` listing every invalid parameter."""
+
+    type: str = Field("about:blank", description="A URI naming the problem type.")
+    title: str
+    status: int = Field(ge=100, le=599)
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[InvalidParam] | None = None
+
+
+class ApiError(Exception):
+    """An answer other than success, raised anywhere below the HTTP adapter."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        errors: list[InvalidParam] | None = None,
+        problem_type: str = "about:blank",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.errors = errors
+        self.problem_type = problem_type
+        self.headers = headers or {}
+
+    def problem(self, instance: str | None = None) -> Problem:
+        return Problem(
+            type=self.problem_type,
+            title=_TITLES.get(self.status, "Error"),
+            status=self.status,
+            detail=self.detail,
+            instance=instance,
+            errors=self.errors,
+        )
+
+
+def bad_request(detail: str, **kwargs: Any) -> ApiError:
+    return ApiError(400, detail, **kwargs)
+
+
+def not_found(detail: str) -> ApiError:
+    return ApiError(404, detail)

@@ -1,0 +1,221 @@
+"""Search over the served month's search documents: ranked full-text plus trigram fuzzy matching
+on accent- and case-folded text, filters, facets of the matching set and keyset pagination.
+
+Relevance = 2 for an exact (folded) title + ts_rank of the full-text match + trigram word
+similarity, so an exact title comes first, full-text matches next, and a typo still matches
+through trigrams (`<%` uses the GIN trigram index).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import psycopg
+from psycopg import sql
+
+EntityType = Literal["release", "master", "artist", "label"]
+Sort = Literal["relevance", "year", "-year", "title", "-title"]
+FACET_LIMIT = 20
+FACETS = ("genre", "style", "decade", "format", "country")
+ENTITY_TYPES: tuple[str, ...] = ("release", "master", "artist", "label")
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    q: str | None = None
+    type: EntityType | None = None
+    genre: str | None = None
+    style: str | None = None
+    country: str | None = None
+    format: str | None = None
+    label: str | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    username: str | None = None
+    in_collection: bool | None = None
+    in_wantlist: bool | None = None
+    sort: Sort = "relevance"
+    limit: int = 20
+    after: tuple[Any, str, int] | None = None
+    facets: bool = True
+
+
+@dataclass
+class SearchResult:
+    items: list[dict[str, Any]]
+    next_position: list[Any] | None
+    total: int | None = None
+    facets: dict[str, list[dict[str, Any]]] | None = field(default=None)
+
+
+def position_is_valid(sort: Sort, has_query: bool, position: list[Any]) -> bool:
+    """A decoded cursor position fits this sort: [key, entity type, entity id]."""
+    if len(position) != 3:
+        return False
+    key, kind, entity_id = position
+    if kind not in ENTITY_TYPES or type(entity_id) is not int or not 0 < entity_id < 2**63:
+        return False
+    if sort == "relevance":
+        return type(key) in (int, float) and (has_query or key == 0)
+    if sort in ("year", "-year"):
+        return type(key) is int and -1 <= key <= 9999
+    return isinstance(key, str) and len(key) <= 200
+
+
+def _sort_key(query: SearchQuery) -> sql.Composable:
+    if query.sort == "relevance":
+        return sql.SQL("score") if query.q else sql.SQL("0::float8")
+    if query.sort == "year":
+        return sql.SQL("coalesce(d.year, 9999)")
+    if query.sort == "-year":
+        return sql.SQL("coalesce(d.year, -1)")
+    return sql.SQL("d.title_key")
+
+
+def _descending(query: SearchQuery) -> bool:
+    return query.sort in ("relevance", "-year", "-title")
+
+
+def _conditions(query: SearchQuery) -> tuple[list[sql.Composable], dict[str, Any]]:
+    where: list[sql.Composable] = []
+    params: dict[str, Any] = {}
+    if query.q:
+        where.append(sql.SQL("(d.tsv @@ %(tsq)s::tsquery OR %(qn)s <%% d.search_text)"))
+    if query.type:
+        where.append(sql.SQL("d.entity_type = %(type)s"))
+        params["type"] = query.type
+    for name, column in (("genre", "genres"), ("style", "styles"), ("format", "formats")):
+        value = getattr(query, name)
+        if value is not None:
+            where.append(
+                sql.SQL("d.{} @> ARRAY[%({})s]::text[]").format(
+                    sql.Identifier(column), sql.Identifier(name)
+                )
+            )
+            params[name] = value
+    if query.label is not None:
+        where.append(sql.SQL("d.labels @> ARRAY[%(label)s]::text[]"))
+        params["label"] = query.label
+    if query.country is not None:
+        where.append(sql.SQL("lower(d.country) = lower(%(country)s)"))
+        params["country"] = query.country
+    if query.year_from is not None:
+        where.append(sql.SQL("d.year >= %(year_from)s"))
+        params["year_from"] = query.year_from
+    if query.year_to is not None:
+        where.append(sql.SQL("d.year <= %(year_to)s"))
+        params["year_to"] = query.year_to
+    for flag, table in (
+        (query.in_collection, "collection_items"),
+        (query.in_wantlist, "wantlist_items"),
+    ):
+        if flag is None:
+            continue
+        member = sql.SQL(
+            "((d.entity_type = 'release' AND d.entity_id IN ("
+            "SELECT release_id FROM account.{t} WHERE username = %(username)s "
+            "AND removed_at IS NULL)) OR (d.entity_type = 'master' AND d.entity_id IN ("
+            "SELECT r.master_id FROM account.{t} AS a JOIN discogs.releases AS r "
+            "ON r.id = a.release_id WHERE a.username = %(username)s AND a.removed_at IS NULL)))"
+        ).format(t=sql.Identifier(table))
+        where.append(member if flag else sql.SQL("NOT {}").format(member))
+        params["username"] = query.username
+    return where, params
+
+
+def _fold(conn: psycopg.Connection, text: str) -> tuple[str, str]:
+    row = conn.execute(
+        "SELECT public.cd_fold(%(q)s), websearch_to_tsquery('simple', public.cd_fold(%(q)s))::text",
+        {"q": text},
+    ).fetchone()
+    assert row is not None
+    return row[0], row[1]
+
+
+def search(conn: psycopg.Connection, query: SearchQuery) -> SearchResult:
+    where, params = _conditions(query)
+    if query.q:
+        params["qn"], params["tsq"] = _fold(conn, query.q)
+        score = sql.SQL(
+            "(CASE WHEN d.title_key = left(%(qn)s, 200) THEN 2 ELSE 0 END"
+            " + ts_rank(d.tsv, %(tsq)s::tsquery) + word_similarity(%(qn)s, d.search_text))::float8"
+        )
+    else:
+        score = sql.SQL("NULL::float8")
+    filters = sql.SQL(" AND ").join(where) if where else sql.SQL("TRUE")
+    key = _sort_key(query)
+    direction = sql.SQL("DESC" if _descending(query) else "ASC")
+    page_filter = sql.SQL("TRUE")
+    if query.after is not None:
+        page_filter = sql.SQL("(sort_key, entity_type, entity_id) {} (%(k)s, %(t)s, %(i)s)").format(
+            sql.SQL("<" if _descending(query) else ">")
+        )
+        params["k"], params["t"], params["i"] = query.after
+    params["limit"] = query.limit + 1
+    statement = sql.SQL(
+        "SELECT * FROM ("
+        " SELECT entity_type, entity_id, title, subtitle, year, country, genres, styles, formats,"
+        "  labels, master_id, score, {key} AS sort_key"
+        " FROM (SELECT d.*, {score} AS score FROM discogs.search_documents AS d"
+        "  WHERE {filters}) AS d"
+        ") AS matched WHERE {page_filter}"
+        " ORDER BY sort_key {dir}, entity_type {dir}, entity_id {dir} LIMIT %(limit)s"
+    ).format(key=key, score=score, filters=filters, page_filter=page_filter, dir=direction)
+    rows = conn.execute(statement, params).fetchall()
+    items = [
+        {
+            "type": r[0],
+            "id": r[1],
+            "title": r[2],
+            "subtitle": r[3],
+            "year": r[4],
+            "country": r[5],
+            "genres": r[6],
+            "styles": r[7],
+            "formats": r[8],
+            "labels": r[9],
+            "master_id": r[10],
+            "score": r[11],
+        }
+        for r in rows[: query.limit]
+    ]
+    next_position = None
+    if len(rows) > query.limit:
+        last = rows[query.limit - 1]
+        next_position = [last[12], last[0], last[1]]
+    result = SearchResult(items=items, next_position=next_position)
+    if query.facets and query.after is None:
+        result.total, result.facets = _facets(conn, filters, params)
+    return result
+
+
+def _facets(
+    conn: psycopg.Connection, filters: sql.Composable, params: dict[str, Any]
+) -> tuple[int, dict[str, list[dict[str, Any]]]]:
+    statement = sql.SQL(
+        "WITH m AS MATERIALIZED ("
+        " SELECT d.genres, d.styles, d.decade, d.formats, d.country"
+        " FROM discogs.search_documents AS d WHERE {filters}),"
+        " v AS ("
+        "  SELECT 'genre' AS facet, unnest(genres) AS value FROM m"
+        "  UNION ALL SELECT 'style', unnest(styles) FROM m"
+        "  UNION ALL SELECT 'decade', decade::text FROM m WHERE decade IS NOT NULL"
+        "  UNION ALL SELECT 'format', unnest(formats) FROM m"
+        "  UNION ALL SELECT 'country', country FROM m WHERE country IS NOT NULL AND country <> ''),"
+        " c AS (SELECT facet, value, count(*) AS n,"
+        "  row_number() OVER (PARTITION BY facet ORDER BY count(*) DESC, value) AS rank"
+        "  FROM v WHERE value IS NOT NULL GROUP BY facet, value)"
+        " SELECT facet, value, n FROM c WHERE rank <= %(facet_limit)s"
+        " UNION ALL SELECT 'total', NULL, count(*) FROM m"
+    ).format(filters=filters)
+    facets: dict[str, list[dict[str, Any]]] = {name: [] for name in FACETS}
+    total = 0
+    for facet, value, count in conn.execute(statement, {**params, "facet_limit": FACET_LIMIT}):
+        if facet == "total":
+            total = count
+        else:
+            facets[facet].append({"value": value, "count": count})
+    for values in facets.values():
+        values.sort(key=lambda v: (-v["count"], v["value"]))
+    return total, facets

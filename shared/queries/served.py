@@ -1,0 +1,29 @@
+"""Which dump month is served, and whether one is served at all."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import psycopg
+
+
+def dump_served(conn: psycopg.Connection) -> bool:
+    """True when the `discogs` schema holds a swapped-in month (its releases table exists)."""
+    row = conn.execute("SELECT to_regclass('discogs.releases') IS NOT NULL").fetchone()
+    return bool(row and row[0])
+
+
+def search_available(conn: psycopg.Connection) -> bool:
+    row = conn.execute("SELECT to_regclass('discogs.search_documents') IS NOT NULL").fetchone()
+    return bool(row and row[0])
+
+
+def served_dump_date(conn: psycopg.Connection) -> date | None:
+    """The served month's dump date from the loader's bookkeeping, when it exists."""
+    exists = conn.execute("SELECT to_regclass('loader.months') IS NOT NULL").fetchone()
+    if not exists or not exists[0]:
+        return None
+    row = conn.execute(
+        "SELECT max(dump_date) FROM loader.months WHERE status = 'served'"
+    ).fetchone()
+    return row[0] if row else None

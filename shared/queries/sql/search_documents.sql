@@ -1,0 +1,69 @@
+-- Search documents of one dump month (issue 6), built by finalize inside the month's import schema
+-- (search_path = that schema, public) after the entity tables and their keys exist, so the swap
+-- brings them in with the month. One row per release, master, artist and label:
+--   title/subtitle: what is shown; search_text: folded text for trigram (typo) matching;
+--   tsv: weighted full-text vector (A title, B artists, C labels/catalog numbers/other names);
+--   year, decade, genres, styles, country, formats, labels: filters and facets.
+DROP TABLE IF EXISTS search_documents;
+
+CREATE TABLE search_documents AS
+WITH release_artist_names AS (
+    SELECT release_id, string_agg(coalesce(name, ''), ', ' ORDER BY sequence) AS artists
+    FROM release_artists WHERE NOT extra GROUP BY release_id
+), release_format_names AS (
+    SELECT release_id, array_agg(DISTINCT name) AS formats
+    FROM release_formats WHERE name IS NOT NULL GROUP BY release_id
+), release_label_names AS (
+    SELECT release_id,
+        array_agg(DISTINCT name) FILTER (WHERE name IS NOT NULL) AS labels,
+        string_agg(coalesce(name, '') || ' ' || coalesce(catno, ''), ' ') AS label_text
+    FROM release_labels GROUP BY release_id
+), master_artist_names AS (
+    SELECT master_id, string_agg(coalesce(name, ''), ', ' ORDER BY sequence) AS artists
+    FROM master_artists GROUP BY master_id
+), artist_other_names AS (
+    SELECT artist_id, string_agg(name, ' ') AS names
+    FROM artist_name_variations GROUP BY artist_id
+), documents AS (
+    SELECT 'release'::text AS entity_type, r.id AS entity_id, r.title, ra.artists AS subtitle,
+        nullif(r.released_year, 0)::integer AS year, r.genres, r.styles, r.country,
+        coalesce(rf.formats, '{}') AS formats, coalesce(rl.labels, '{}') AS labels,
+        r.master_id, rl.label_text AS other_text
+    FROM releases AS r
+    LEFT JOIN release_artist_names AS ra ON ra.release_id = r.id
+    LEFT JOIN release_format_names AS rf ON rf.release_id = r.id
+    LEFT JOIN release_label_names AS rl ON rl.release_id = r.id
+    UNION ALL
+    SELECT 'master', m.id, m.title, ma.artists, nullif(m.year, 0), m.genres, m.styles, NULL,
+        coalesce(rf.formats, '{}'), '{}', m.id, NULL
+    FROM masters AS m
+    LEFT JOIN master_artist_names AS ma ON ma.master_id = m.id
+    LEFT JOIN release_format_names AS rf ON rf.release_id = m.main_release_id
+    UNION ALL
+    SELECT 'artist', a.id, a.name, a.real_name, NULL, '{}', '{}', NULL, '{}', '{}', NULL,
+        an.names
+    FROM artists AS a
+    LEFT JOIN artist_other_names AS an ON an.artist_id = a.id
+    UNION ALL
+    SELECT 'label', l.id, l.name, l.parent_label_name, NULL, '{}', '{}', NULL, '{}', '{}', NULL,
+        NULL
+    FROM labels AS l
+)
+SELECT entity_type, entity_id, title, subtitle, year, (year / 10 * 10) AS decade, genres, styles,
+    country, formats, labels, master_id,
+    left(public.cd_fold(coalesce(title, '')), 200) AS title_key,
+    public.cd_fold(left(coalesce(title, '') || ' ' || coalesce(subtitle, ''), 1000)) AS search_text,
+    setweight(to_tsvector('simple', public.cd_fold(left(coalesce(title, ''), 2000))), 'A')
+        || setweight(to_tsvector('simple', public.cd_fold(left(coalesce(subtitle, ''), 2000))), 'B')
+        || setweight(to_tsvector('simple', public.cd_fold(left(coalesce(other_text, ''), 2000))), 'C')
+        AS tsv
+FROM documents;
+
+ALTER TABLE search_documents ADD PRIMARY KEY (entity_type, entity_id);
+CREATE INDEX search_documents_tsv ON search_documents USING gin (tsv);
+CREATE INDEX search_documents_trgm ON search_documents USING gin (search_text gin_trgm_ops);
+CREATE INDEX search_documents_genres ON search_documents USING gin (genres);
+CREATE INDEX search_documents_styles ON search_documents USING gin (styles);
+CREATE INDEX search_documents_year ON search_documents (entity_type, year, entity_id);
+CREATE INDEX search_documents_title ON search_documents (entity_type, title_key, entity_id);
+ANALYZE search_documents;
