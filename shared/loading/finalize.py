@@ -96,25 +96,26 @@ def finalize_month(
 
     started = time.perf_counter()
     with conn.transaction():
-        ledger = _ledger(conn, dump_date)
+        ledger, ledger_rows = _ledger(conn, dump_date)
     _check_ledger(dump_date, ledger, expected_chunks, warnings)
     timings["ledger"] = time.perf_counter() - started
 
     started = time.perf_counter()
     with conn.transaction():
         set_search_path(conn, schema)
-        _validate(conn, dump_date, ledger)
+        _validate(conn, dump_date, ledger_rows)
     timings["validate"] = time.perf_counter() - started
 
     started = time.perf_counter()
     with conn.transaction():
         set_search_path(conn, schema)
-        if scope == "collection":
-            _prune_to_collection(conn, warnings)
-        conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        conn.execute(read_sql("finalize_indexes.sql"))
-        for table in ALL_TABLES:
-            conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
+        if not _indexes_built(conn, schema):  # a retry after a failed swap skips this
+            if scope == "collection":
+                _prune_to_collection(conn, warnings)
+            conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            conn.execute(read_sql("finalize_indexes.sql"))
+            for table in ALL_TABLES:
+                conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
         rows_per_table = _row_counts(conn)
     timings["indexes_and_analyze"] = time.perf_counter() - started
 
@@ -142,7 +143,10 @@ def finalize_month(
     return result
 
 
-def _ledger(conn: psycopg.Connection, dump_date: datetime.date) -> dict[str, dict[str, object]]:
+def _ledger(
+    conn: psycopg.Connection, dump_date: datetime.date
+) -> tuple[dict[str, dict[str, object]], dict[str, int]]:
+    """Per entity: chunk sequences, record and quarantine sums; per table: the row sums."""
     ledger: dict[str, dict[str, object]] = {}
     for entity, sequences, records, quarantined in conn.execute(
         "SELECT entity, array_agg(sequence ORDER BY sequence), sum(record_count)::bigint, "
@@ -162,8 +166,7 @@ def _ledger(conn: psycopg.Connection, dump_date: datetime.date) -> dict[str, dic
         (dump_date,),
     ).fetchall():
         rows[table] = int(count)
-    ledger["_rows"] = {"tables": rows}  # type: ignore[assignment]
-    return ledger
+    return ledger, rows
 
 
 def _check_ledger(
@@ -203,7 +206,7 @@ def _check_ledger(
 
 
 def _validate(
-    conn: psycopg.Connection, dump_date: datetime.date, ledger: dict[str, dict[str, object]]
+    conn: psycopg.Connection, dump_date: datetime.date, expected_rows: dict[str, int]
 ) -> None:
     problems = []
     for entity in ENTITIES:
@@ -212,8 +215,6 @@ def _validate(
         duplicates = conn.execute(query.format(sql.Identifier(table))).fetchall()
         if duplicates:
             problems.append(f"{table}: duplicate ids {[d[0] for d in duplicates]}")
-    expected_rows = ledger["_rows"]["tables"]
-    assert isinstance(expected_rows, dict)
     actual = _row_counts(conn)
     for table, count in actual.items():
         ledger_count = expected_rows.get(table, 0)
@@ -221,6 +222,16 @@ def _validate(
             problems.append(f"{table}: {count} rows but the ledger says {ledger_count}")
     if problems:
         raise FinalizeError(f"dump {dump_date} failed validation: " + "; ".join(problems))
+
+
+def _indexes_built(conn: psycopg.Connection, schema: str) -> bool:
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid "
+        "JOIN pg_namespace n ON n.oid = t.relnamespace "
+        "WHERE n.nspname = %s AND t.relname = 'releases' AND c.contype = 'p')",
+        (schema,),
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def _row_counts(conn: psycopg.Connection) -> dict[str, int]:
