@@ -34,8 +34,8 @@ EXTRACTORS: dict[str, Callable[[etree._Element, Output], str]] = {
     "releases": extract_release,
 }
 
-_RECORD_ID = re.compile(rb'^<(?:release|master)\s+id="(\d+)"|<id>(\d+)</id>')
-_OPENING_ID = re.compile(rb'^<(?:release|master)[^>]*?\sid="(\d+)"')
+_RECORD_ID = re.compile(rb'<(?:release|master)\s+id="(\d+)"|<id>(\d+)</id>')
+_OPENING_ID = re.compile(rb'<(?:release|master)[^>]*?\sid="(\d+)"')
 
 
 @dataclass(frozen=True)

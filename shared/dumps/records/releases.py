@@ -107,6 +107,7 @@ def extract_release(release: etree._Element, out: Output) -> str:
             images(child, tables["release_images"], out, rid, "release/images")
         elif isinstance(tag, str):
             out.unknown_element(rid, f"release/{tag}", child)
+            continue
         if child.attrib and tag != "master_id":
             out.unknown_attributes(rid, f"release/{tag}", child, NO_ATTRIBUTES)
     genres = _drop_numeric(genres, out)
