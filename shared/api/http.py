@@ -1,4 +1,4 @@
-"""The HTTP shapes the API works with, free of azure.functions: a request in, a response out."""
+"""The HTTP shapes the API works with, free of the Functions SDK: a request in, a response out."""
 
 from __future__ import annotations
 

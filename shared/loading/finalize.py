@@ -22,6 +22,7 @@ from shared.loading.schema import (
     set_search_path,
 )
 from shared.loading.scope import referenced_release_ids
+from shared.queries import load_sql
 from shared.settings import Settings
 
 SWAP_LOCK_TIMEOUT = "10s"
@@ -114,6 +115,8 @@ def finalize_month(
                 _prune_to_collection(conn, warnings)
             conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
             conn.execute(read_sql("finalize_indexes.sql"))
+            # The HTTP API's search documents (issue 6; SQL owned by shared/queries).
+            conn.execute(load_sql("search_documents"))
             for table in ALL_TABLES:
                 conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
         rows_per_table = _row_counts(conn)

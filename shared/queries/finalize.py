@@ -1,8 +1,9 @@
-"""What the API needs built into a dump month before it is served (called by finalize).
+"""What the API needs built into a dump month before it is served.
 
-`build_api_structures(conn, schema)` runs inside the month's import schema, after the entity
-tables have their primary keys and before the swap, so readers only ever see a month whose search
-documents and API indexes are complete.
+`shared/loading/finalize.py` runs `sql/search_documents.sql` inside the month's import schema right
+after its keys and indexes, in the same transaction, so the swap brings the search documents in
+with the month and readers never see one without the other. `build_search_documents` does the same
+for an already served schema (a month loaded before this existed, or a rebuild).
 """
 
 from __future__ import annotations
@@ -12,12 +13,9 @@ from psycopg import sql
 
 from shared.queries import load_sql
 
-API_STRUCTURE_FILES = ("api_indexes", "search_documents")
 
-
-def build_api_structures(conn: psycopg.Connection, schema: str) -> None:
-    """Build the API's indexes and search documents in `schema` (one transaction)."""
+def build_search_documents(conn: psycopg.Connection, schema: str = "discogs") -> None:
+    """(Re)build `schema.search_documents` in one transaction."""
     with conn.transaction():
         conn.execute(sql.SQL("SET LOCAL search_path TO {}, public").format(sql.Identifier(schema)))
-        for name in API_STRUCTURE_FILES:
-            conn.execute(load_sql(name))
+        conn.execute(load_sql("search_documents"))

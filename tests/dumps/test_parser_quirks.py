@@ -60,7 +60,14 @@ def test_current_format_release_every_field() -> None:
     assert result.rows("release_series") == [("30000001", "1", "77", "Svek Classics", "Vol. 3")]
     assert result.rows("release_formats") == [
         ("30000001", "1", "Box Set", "168", None, '{"Limited Edition"}'),
-        ("30000001", "2", "Vinyl", "1234567890" * 6 + "1234", 'Red "Marble"', '{"12\\"","33 ⅓ RPM"}'),
+        (
+            "30000001",
+            "2",
+            "Vinyl",
+            "1234567890" * 6 + "1234",
+            'Red "Marble"',
+            '{"12\\"","33 ⅓ RPM"}',
+        ),
     ]
     assert result.rows("release_tracks") == [
         ("30000001", "1", None, "heading", None, "Side A", None, None),
