@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (real dump records are one long line each)
 """Every quirk of the reference, in hand-written current-format (2025/2026) records and their
 old-format (2014-2024) counterparts, through the pure parser."""
 
