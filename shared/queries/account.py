@@ -170,16 +170,16 @@ def _conditions(
         params[name] = value
         if kind != "inventory":
             where.append(
-                sql.SQL("i.basic_information->{} ? %({})s").format(
-                    sql.Literal(name + "s"), sql.Identifier(name)
+                sql.SQL("i.basic_information->{} ? {}").format(
+                    sql.Literal(name + "s"), sql.Placeholder(name)
                 )
             )
         elif served:
             where.append(
                 sql.SQL(
                     "EXISTS (SELECT 1 FROM discogs.releases AS r WHERE r.id = i.release_id"
-                    " AND %({})s = ANY(r.{}))"
-                ).format(sql.Identifier(name), sql.Identifier(name + "s"))
+                    " AND {} = ANY(r.{}))"
+                ).format(sql.Placeholder(name), sql.Identifier(name + "s"))
             )
         else:
             where.append(sql.SQL("FALSE"))

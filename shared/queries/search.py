@@ -1,9 +1,10 @@
 """Search over the served month's search documents: ranked full-text plus trigram fuzzy matching
 on accent- and case-folded text, filters, facets of the matching set and keyset pagination.
 
-Relevance = 2 for an exact (folded) title + ts_rank of the full-text match + trigram word
-similarity, so an exact title comes first, full-text matches next, and a typo still matches
-through trigrams (`<%` uses the GIN trigram index).
+Relevance = 2 for an exact (folded) title + ts_rank of a full-text match + trigram word
+similarity to the title + half the similarity to title and artists, so an exact title comes
+first, full-text and title matches next, and a typo still matches through trigrams (`<%` on the
+folded title-and-artists text uses the GIN trigram index).
 """
 
 from __future__ import annotations
@@ -89,8 +90,8 @@ def _conditions(query: SearchQuery) -> tuple[list[sql.Composable], dict[str, Any
         value = getattr(query, name)
         if value is not None:
             where.append(
-                sql.SQL("d.{} @> ARRAY[%({})s]::text[]").format(
-                    sql.Identifier(column), sql.Identifier(name)
+                sql.SQL("d.{} @> ARRAY[{}]::text[]").format(
+                    sql.Identifier(column), sql.Placeholder(name)
                 )
             )
             params[name] = value
@@ -139,7 +140,9 @@ def search(conn: psycopg.Connection, query: SearchQuery) -> SearchResult:
         params["qn"], params["tsq"] = _fold(conn, query.q)
         score = sql.SQL(
             "(CASE WHEN d.title_key = left(%(qn)s, 200) THEN 2 ELSE 0 END"
-            " + ts_rank(d.tsv, %(tsq)s::tsquery) + word_similarity(%(qn)s, d.search_text))::float8"
+            " + CASE WHEN d.tsv @@ %(tsq)s::tsquery THEN ts_rank(d.tsv, %(tsq)s::tsquery) ELSE 0 END"
+            " + word_similarity(%(qn)s, d.title_key)"
+            " + 0.5 * word_similarity(%(qn)s, d.search_text))::float8"
         )
     else:
         score = sql.SQL("NULL::float8")
