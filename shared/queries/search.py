@@ -140,7 +140,8 @@ def search(conn: psycopg.Connection, query: SearchQuery) -> SearchResult:
         params["qn"], params["tsq"] = _fold(conn, query.q)
         score = sql.SQL(
             "(CASE WHEN d.title_key = left(%(qn)s, 200) THEN 2 ELSE 0 END"
-            " + CASE WHEN d.tsv @@ %(tsq)s::tsquery THEN ts_rank(d.tsv, %(tsq)s::tsquery) ELSE 0 END"
+            " + CASE WHEN d.tsv @@ %(tsq)s::tsquery"
+            "   THEN ts_rank(d.tsv, %(tsq)s::tsquery) ELSE 0 END"
             " + word_similarity(%(qn)s, d.title_key)"
             " + 0.5 * word_similarity(%(qn)s, d.search_text))::float8"
         )

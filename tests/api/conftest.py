@@ -268,6 +268,6 @@ def api(function_host) -> Iterator[Api]:
 
 
 @pytest.fixture
-def db(settings) -> Iterator[psycopg.Connection]:  # noqa: F811
+def db(settings) -> Iterator[psycopg.Connection]:
     with psycopg.connect(settings.database_url.get_secret_value(), autocommit=True) as conn:
         yield conn
