@@ -80,7 +80,7 @@ def _snapshot_breakdown(
     return _counts(
         conn,
         f"WITH {_ITEMS} SELECT value, count(*) FROM ("
-        " SELECT DISTINCT i.instance_id, v #>> '{{}}' AS value"
+        " SELECT DISTINCT i.instance_id, v #>> '{}' AS value"
         " FROM items AS i CROSS JOIN LATERAL jsonb_path_query(i.bi, %(path)s::jsonpath) AS v"
         ") AS per_item WHERE value IS NOT NULL AND value <> ''"
         " GROUP BY value ORDER BY count(*) DESC, value LIMIT %(top)s",
