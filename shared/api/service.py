@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -316,14 +316,12 @@ def handle(name: str, request: ApiRequest) -> ApiResponse:
     return _finish(response, request)
 
 
-def openapi_response(
-    request: ApiRequest, *, read_auth: str, routes: Iterable[tuple[str, str]]
-) -> ApiResponse:
+def openapi_response(request: ApiRequest, *, read_auth: str) -> ApiResponse:
     try:
         parse_params(NoParams, request.query)
     except ApiError as error:
         return _finish(_problem(error, request), request)
-    document = build_openapi(read_auth=read_auth, extra_routes=routes)
+    document = build_openapi(read_auth=read_auth)
     response = ApiResponse(200, json.dumps(document).encode())
     response.headers["Cache-Control"] = cache_control(CacheKind.DUMP)
     return _finish(response, request)
