@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (real dump records are one long line each)
 """Every quirk of the reference, in hand-written current-format (2025/2026) records and their
 old-format (2014-2024) counterparts, through the pure parser."""
 
@@ -60,7 +61,14 @@ def test_current_format_release_every_field() -> None:
     assert result.rows("release_series") == [("30000001", "1", "77", "Svek Classics", "Vol. 3")]
     assert result.rows("release_formats") == [
         ("30000001", "1", "Box Set", "168", None, '{"Limited Edition"}'),
-        ("30000001", "2", "Vinyl", "1234567890" * 6 + "1234", 'Red "Marble"', '{"12\\"","33 ⅓ RPM"}'),
+        (
+            "30000001",
+            "2",
+            "Vinyl",
+            "1234567890" * 6 + "1234",
+            'Red "Marble"',
+            '{"12\\"","33 ⅓ RPM"}',
+        ),
     ]
     assert result.rows("release_tracks") == [
         ("30000001", "1", None, "heading", None, "Side A", None, None),
