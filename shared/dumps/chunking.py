@@ -60,6 +60,8 @@ def split_records(stream: BinaryIO, entity: str, target_bytes: int) -> Iterator[
     del buffer[:start]
     sequence = 0
     separators = [tags.record_close + b"\n" + marker for marker in tags.record_starts]
+    if not tags.nests:
+        separators += [tags.record_close + marker for marker in tags.record_starts]
     end_marker = tags.record_close + b"\n" + tags.root_close
     while True:
         while len(buffer) >= target_bytes:
@@ -96,7 +98,8 @@ def _find_boundary(
     found = [position for position in found if position >= 0]
     if not found:
         return -1
-    return min(found) + len(tags.record_close) + 1
+    cut = min(found) + len(tags.record_close)
+    return cut + 1 if buffer[cut : cut + 1] == b"\n" else cut
 
 
 def _chunk(tags: EntityTags, sequence: int, body: bytes, offset: int) -> Chunk:
@@ -150,18 +153,19 @@ def record_offsets(body: bytes, tags: EntityTags) -> list[int]:
     """Start offsets of the top-level records in a chunk body (records begin at line starts)."""
     starts = []
     for marker in tags.record_starts:
-        needle = b"\n" + marker
+        needle = b"\n" + marker if tags.nests else marker
         if body.startswith(marker):
             starts.append(0)
         position = body.find(needle)
         while position >= 0:
-            starts.append(position + 1)
+            starts.append(position + len(needle) - len(marker))
             position = body.find(needle, position + 1)
-    starts.sort()
-    return starts
+    return sorted(set(starts))
 
 
 def count_records(body: bytes, tags: EntityTags) -> int:
+    if not tags.nests:
+        return sum(body.count(marker) for marker in tags.record_starts)
     return sum(
         body.count(b"\n" + marker) + body.startswith(marker) for marker in tags.record_starts
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from shared.dumps.attributes import unexpected_attributes
 from shared.dumps.chunking import ChunkFormatError, body_end, body_start, record_offsets
 from shared.dumps.entities import EntityTags, entity_tags
 from shared.dumps.records.artists import extract_artist
@@ -100,14 +101,17 @@ def parse_chunk(
     )
     batch: list[tuple[int, int]] = []
     batch_size = 0
+    first = True  # attributes on attribute-free elements are sampled on the first batch
     for span in spans:
         batch.append(span)
         batch_size += span[1] - span[0]
         if batch_size >= BATCH_BYTES:
-            _parse_batch(body, batch, tags, parser, extract, out, result, base, raw_max_bytes)
-            batch, batch_size = [], 0
+            _parse_batch(
+                body, batch, tags, parser, extract, out, result, base, raw_max_bytes, first
+            )
+            batch, batch_size, first = [], 0, False
     if batch:
-        _parse_batch(body, batch, tags, parser, extract, out, result, base, raw_max_bytes)
+        _parse_batch(body, batch, tags, parser, extract, out, result, base, raw_max_bytes, first)
     for table, rows in out.tables.items():
         result.row_counts[table] = len(rows)
         result.copy_data[table] = copy_text(rows)
@@ -144,6 +148,7 @@ def _parse_batch(
     result: ParsedChunk,
     base: int,
     raw_max_bytes: int,
+    sample_attributes: bool = False,
 ) -> None:
     raw = body[batch[0][0] : batch[-1][1]]
     clean = strip_invalid_xml_bytes(raw)
@@ -164,6 +169,7 @@ def _parse_batch(
     records = [element for element in root if isinstance(element.tag, str)]
     aligned = len(records) == len(batch)
     record_tag = tags.record.decode()
+    failed: set[etree._Element] = set()
     for index, record in enumerate(records):
         result.record_count += 1
         span = batch[index] if aligned else (batch[0][0], batch[-1][1])
@@ -178,8 +184,15 @@ def _parse_batch(
             out.rollback(mark)
             error = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
             _quarantine(result, body, span, base, error, raw_max_bytes)
+            failed.add(record)
             continue
         result.loaded_count += 1
+    if not sample_attributes:
+        return
+    for record, path, value in unexpected_attributes(tags.entity, root):
+        if record not in failed and record.tag == record_tag:
+            record_id = record.get("id") or record.findtext("id") or NULL
+            out.unknown_attribute(record_id, path, value)
 
 
 def _quarantine(
