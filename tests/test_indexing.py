@@ -8,6 +8,11 @@ from tests.support.funchost.functions import indexed_functions
 # name -> (trigger type, route or queue name or schedule, methods, auth level)
 EXPECTED = {
     "health": ("httpTrigger", "health", ["GET"], "ANONYMOUS"),
+    "sync_start": ("httpTrigger", "users/{username}/sync", ["POST"], "ADMIN"),
+    "sync_job_status": ("httpTrigger", "jobs/{job_id}", ["GET"], "FUNCTION"),
+    "sync_continue": ("queueTrigger", "%SYNC_QUEUE%", None, None),
+    "sync_schedule": ("timerTrigger", "%SYNC_SCHEDULE%", None, None),
+    "sync_reconcile": ("timerTrigger", "%RECONCILE_SCHEDULE%", None, None),
 }
 
 

@@ -11,6 +11,7 @@ from shared.settings import SettingsError
 # Each command module exposes `add_arguments(parser)` and `run(args) -> int`.
 COMMANDS = {
     "migrate": "shared.cli.migrate",
+    "sync": "shared.cli.sync",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -146,6 +147,13 @@ def scheduled_sync(settings: Settings, *, full: bool) -> list[dict[str, Any]]:
         log.warning("sync job %s looks abandoned; sending a continuation", job_id)
         send_continuation(settings, job_id, step=-1)
     return started
+
+
+def parse_job_id(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except (ValueError, TypeError):
+        raise SyncRequestError(f"invalid job id {str(value)[:80]!r}: expected a UUID") from None
 
 
 def job_summary(settings: Settings, job_id: str) -> dict[str, Any] | None:
