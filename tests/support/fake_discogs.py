@@ -383,24 +383,26 @@ class FakeDiscogs:
 
     def handle(self, path: str, query: dict[str, str], headers: Any) -> tuple[int, dict, bytes]:
         now = time.monotonic()
+        arrived = time.time()
         with self._lock:
             while self._recent and self._recent[0] <= now - self.window:
                 self._recent.popleft()
             self._recent.append(now)
             used = len(self._recent)
-            fault = self._take_fault(path)
+            fault = self._take_fault(f"{path}?{urlencode(query)}")
         rate_headers = {
             "X-Discogs-Ratelimit": str(self.limit),
             "X-Discogs-Ratelimit-Used": str(min(used, self.limit)),
             "X-Discogs-Ratelimit-Remaining": str(max(self.limit - used, 0)),
         }
         status, body, extra = self._answer(path, query, headers, used, fault)
-        self.requests.append(RequestRecord(time.time(), path, query, status))
+        self.requests.append(RequestRecord(arrived, path, query, status))
         return status, {**rate_headers, **extra}, body
 
-    def _take_fault(self, path: str) -> Fault | None:
+    def _take_fault(self, target: str) -> Fault | None:
+        # `path_contains` is matched against the path and query, e.g. "/releases" or "page=3".
         for index, fault in enumerate(self.faults):
-            if fault.path_contains in path:
+            if fault.path_contains in target:
                 return self.faults.pop(index)
         return None
 
