@@ -111,9 +111,9 @@ def test_bad_token_is_401_without_retry(fake, sync_env, monkeypatch, settings):
 
 def test_private_and_unknown_are_clear_errors_without_retry(fake, client):
     fake.add_user("secretive", collection=3, private=True)
-    with pytest.raises(PrivateResourceError, match="403.*permission"):
+    with pytest.raises(PrivateResourceError, match=r"403.*permission"):
         client.page(client.collection_url("secretive", sort="added", order="desc"), "releases")
-    with pytest.raises(UnknownResourceError, match="404.*User does not exist"):
+    with pytest.raises(UnknownResourceError, match=r"404.*User does not exist"):
         client.profile("nobody")
     fake.inject(Fault("html", 403))
     with pytest.raises(PrivateResourceError, match="403"):

@@ -17,7 +17,9 @@ from tests.sync.conftest import PACING
 
 
 def _receive(settings, *, visibility=1):
-    return list(queue(settings, settings.sync_queue).receive_messages(visibility_timeout=visibility))
+    return list(
+        queue(settings, settings.sync_queue).receive_messages(visibility_timeout=visibility)
+    )
 
 
 def test_a_long_sync_continues_through_queue_messages(fake, sync_settings, db):
@@ -37,8 +39,9 @@ def test_a_long_sync_continues_through_queue_messages(fake, sync_settings, db):
         queue(sync_settings, sync_settings.sync_queue).delete_message(messages[0])
         before = db.execute("SELECT pages_done FROM account.sync_jobs").fetchone()[0]
         # A short time budget per invocation, as a function under its timeout would have.
-        outcome = continue_job(sync_settings, messages[0].content, pacing=PACING,
-                               budget_seconds=0.5)
+        outcome = continue_job(
+            sync_settings, messages[0].content, pacing=PACING, budget_seconds=0.5
+        )
         after = db.execute("SELECT pages_done FROM account.sync_jobs").fetchone()[0]
         pages_per_invocation.append(after - before)
         invocations += 1
@@ -56,16 +59,13 @@ def test_a_long_sync_continues_through_queue_messages(fake, sync_settings, db):
     assert stored == {item["instance_id"] for item in user.collection}
 
 
-def test_a_duplicate_message_for_a_leased_job_is_deferred_not_run_twice(
-    fake, sync_settings, db
-):
+def test_a_duplicate_message_for_a_leased_job_is_deferred_not_run_twice(fake, sync_settings, db):
     fake.add_user("digger", collection=10)
     job, _ = request_sync(sync_settings, "digger", ("collection",), enqueue=False)
     with connect(sync_settings, autocommit=True) as conn:
         claimed, wait = jobs.claim(conn, job.id, str(uuid.uuid4()), lease_seconds=30)
     assert claimed is not None and wait == 0
-    outcome = continue_job(sync_settings, json.dumps({"job_id": job.id, "step": 0}),
-                           pacing=PACING)
+    outcome = continue_job(sync_settings, json.dumps({"job_id": job.id, "step": 0}), pacing=PACING)
     assert outcome.kind == "busy" and 25 < outcome.delay <= 31
     assert len(fake.requests) == 0
     assert _receive(sync_settings) == []  # re-sent, invisible until the lease runs out

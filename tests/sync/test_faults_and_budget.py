@@ -73,9 +73,7 @@ def test_sync_finishes_with_the_right_data_after_transient_errors(fake, sync_set
     job = run_foreground(sync_settings, "digger", pacing=PACING)
     assert job.state == "succeeded", job.errors
     assert fake.faults == []
-    stored = {
-        r[0] for r in db.execute("SELECT instance_id FROM account.collection_items")
-    }
+    stored = {r[0] for r in db.execute("SELECT instance_id FROM account.collection_items")}
     assert stored == {item["instance_id"] for item in user.collection}
     assert _count(db, "wantlist_items") == 120
     assert _count(db, "inventory_listings") == 110

@@ -124,14 +124,20 @@ def test_timers_sync_the_configured_users(sync_env, fake, monkeypatch, settings,
     from function_app import app
 
     with LocalFunctionHost(app, current, timers=False) as host:
-        assert httpx.post(
-            f"{host.base_url}/admin/functions/sync_schedule", json={}, headers=ADMIN
-        ).status_code == 202
+        assert (
+            httpx.post(
+                f"{host.base_url}/admin/functions/sync_schedule", json={}, headers=ADMIN
+            ).status_code
+            == 202
+        )
         _wait_for_states(db, 2)
         ann.collection.pop(0)
-        assert httpx.post(
-            f"{host.base_url}/admin/functions/sync_reconcile", json={}, headers=ADMIN
-        ).status_code == 202
+        assert (
+            httpx.post(
+                f"{host.base_url}/admin/functions/sync_reconcile", json={}, headers=ADMIN
+            ).status_code
+            == 202
+        )
         _wait_for_states(db, 4)
     rows = db.execute(
         "SELECT username, full_reconcile, trigger, state FROM account.sync_jobs "

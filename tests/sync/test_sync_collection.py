@@ -32,8 +32,8 @@ def _collection(db, username="digger"):
     return {
         r[0]: r[1:]
         for r in db.execute(
-            "SELECT instance_id, rating, folder_id, notes, removed_at FROM account.collection_items "
-            "WHERE username = %s",
+            "SELECT instance_id, rating, folder_id, notes, removed_at "
+            "FROM account.collection_items WHERE username = %s",
             (username,),
         )
     }

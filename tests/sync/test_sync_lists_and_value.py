@@ -90,8 +90,9 @@ def test_value_over_time_keeps_every_reading(fake, sync_settings, db):
     run_foreground(sync_settings, "digger", ("value",), pacing=PACING)
     fake.set_value("digger", 2, 3, 4)
     run_foreground(sync_settings, "digger", ("value",), pacing=PACING)
-    medians = [r[0] for r in db.execute("SELECT median FROM account.collection_values "
-                                        "ORDER BY fetched_at")]
+    medians = [
+        r[0] for r in db.execute("SELECT median FROM account.collection_values ORDER BY fetched_at")
+    ]
     assert medians == [Decimal("2.00"), Decimal("3.00")]
 
 
