@@ -134,3 +134,19 @@ def test_low_remaining_header_brakes_the_shared_limiter(fake, client):
     assert client.last_ratelimit_remaining is not None
     assert client.last_ratelimit_remaining <= 5
     assert state.brake_until > 0
+
+
+def test_connection_errors_are_retried_then_reported(sync_env, settings, monkeypatch):
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("DISCOGS_API_BASE_URL", f"http://127.0.0.1:{port}")
+    reset_settings_cache()
+    with (
+        DiscogsClient(get_settings(), pacing=PACING) as client,
+        pytest.raises(DiscogsUnavailableError, match="connection error"),
+    ):
+        client.profile("digger")
+    assert client.requests_used == 4 and client.retries == 3

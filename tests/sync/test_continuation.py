@@ -86,3 +86,18 @@ def test_messages_for_finished_or_unknown_jobs_are_dropped(fake, sync_settings):
 def test_malformed_messages_are_clear_errors(sync_settings, body):
     with pytest.raises(SyncRequestError):
         continue_job(sync_settings, body, pacing=PACING)
+
+
+def test_the_timer_resends_a_message_for_an_abandoned_job(fake, sync_settings, db):
+    from shared.sync.service import scheduled_sync
+
+    job, _ = request_sync(sync_settings, "digger", ("collection",), enqueue=False)
+    assert scheduled_sync(sync_settings, full=False) == []  # SYNC_USERS is empty here
+    assert _receive(sync_settings) == []  # a fresh queued job is not abandoned yet
+    db.execute(
+        "UPDATE account.sync_jobs SET updated_at = now() - interval '1 hour' WHERE id = %s",
+        (job.id,),
+    )
+    scheduled_sync(sync_settings, full=False)
+    messages = _receive(sync_settings)
+    assert [json.loads(m.content)["job_id"] for m in messages] == [job.id]

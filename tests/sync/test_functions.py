@@ -165,3 +165,24 @@ def _wait_for_states(db, count: int, timeout: float = 60) -> None:
             return
         time.sleep(0.2)
     raise AssertionError(f"fewer than {count} jobs finished")
+
+
+def test_a_malformed_queue_message_ends_in_the_poison_queue(sync_env, fake, settings):
+    from function_app import app
+    from shared.storage.clients import POISON_SUFFIX, queue
+    from tests.support.funchost.config import HostConfig, QueueOptions
+
+    fast = HostConfig(
+        route_prefix="api",
+        queues=QueueOptions(max_dequeue_count=2, visibility_timeout=0.0, max_polling_interval=0.2),
+    )
+    queue(settings, settings.sync_queue).send_message("this is not a sync message")
+    poison = queue(settings, settings.sync_queue + POISON_SUFFIX)
+    with LocalFunctionHost(app, settings, config=fast, timers=False):
+        deadline = time.monotonic() + 20
+        messages = []
+        while not messages and time.monotonic() < deadline:
+            messages = list(poison.receive_messages(visibility_timeout=1))
+            time.sleep(0.1)
+    assert [m.content for m in messages] == ["this is not a sync message"]
+    assert fake.requests == []
