@@ -101,3 +101,46 @@ def test_the_timer_resends_a_message_for_an_abandoned_job(fake, sync_settings, d
     scheduled_sync(sync_settings, full=False)
     messages = _receive(sync_settings)
     assert [json.loads(m.content)["job_id"] for m in messages] == [job.id]
+
+
+def test_an_internal_error_keeps_the_cursor_and_is_bounded(fake, sync_settings, db, monkeypatch):
+    from shared.sync import runner, store
+
+    fake.add_user("digger", collection=250)
+    job, _ = request_sync(sync_settings, "digger", ("collection",), enqueue=False)
+    real_apply = store.apply_page
+    calls = {"n": 0}
+
+    def failing_second_page(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("disk full")
+        return real_apply(*args, **kwargs)
+
+    monkeypatch.setattr(store, "apply_page", failing_second_page)
+    message = json.dumps({"job_id": job.id, "step": 0})
+    with pytest.raises(RuntimeError, match="disk full"):
+        continue_job(sync_settings, message, pacing=PACING)
+    state = db.execute(
+        "SELECT state, pages_done, deferrals, errors, lease_token, counts FROM account.sync_jobs"
+    ).fetchone()
+    assert state[0] == "running" and state[1] == 1 and state[2] == 1
+    assert state[3][0]["kind"] == "RuntimeError" and "disk full" in state[3][0]["message"]
+    assert state[4] is None  # lease released: the host's retry can continue at once
+    assert state[5]["collection"]["added"] == 100  # the rolled-back page is not counted
+    # The retry continues from page 2 and finishes; nothing is stored twice.
+    outcome = continue_job(sync_settings, message, pacing=PACING)
+    assert outcome.kind == "done" and outcome.job.state == "succeeded"
+    assert outcome.job.errors[0]["retried"] is True  # recovered, but kept on the record
+    assert outcome.job.counts["collection"]["added"] == 250
+    pages = [r.query["page"] for r in fake.requests if "/releases" in r.path]
+    assert pages == ["1", "2", "2", "3"]
+    # A job that keeps crashing is failed after MAX_DEFERRALS instead of looping forever.
+    job2, _ = request_sync(sync_settings, "other", ("value",), enqueue=False)
+    monkeypatch.setattr(store, "insert_value", lambda *a, **k: 1 / 0)
+    fake.add_user("other")
+    for _ in range(runner.MAX_DEFERRALS + 1):
+        with pytest.raises(ZeroDivisionError):
+            continue_job(sync_settings, json.dumps({"job_id": job2.id}), pacing=PACING)
+    final = db.execute("SELECT state FROM account.sync_jobs WHERE id = %s", (job2.id,)).fetchone()
+    assert final == ("failed",)
