@@ -11,6 +11,7 @@ from typing import Any
 
 from shared.db.connection import connect
 from shared.discogs.client import DiscogsClient, Pacing
+from shared.discogs.errors import InvalidUsernameError
 from shared.discogs.usernames import validate_username
 from shared.settings import Settings
 from shared.storage.clients import queue
@@ -134,10 +135,7 @@ def scheduled_sync(settings: Settings, *, full: bool) -> list[dict[str, Any]]:
     for username in settings.sync_users:
         try:
             job, created = request_sync(settings, username, SCOPES, full, trigger="timer")
-        except SyncRequestError as exc:
-            log.error("SYNC_USERS entry %r skipped: %s", username, exc)
-            continue
-        except ValueError as exc:  # InvalidUsernameError
+        except InvalidUsernameError as exc:
             log.error("SYNC_USERS entry %r skipped: %s", username, exc)
             continue
         started.append({"username": username, "job_id": job.id, "created": created})

@@ -597,3 +597,40 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         return
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve a fake Discogs for manual tries: point DISCOGS_API_BASE_URL at it."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tests.support.fake_discogs")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--token", default="fake-token")
+    parser.add_argument(
+        "--user",
+        action="append",
+        default=[],
+        metavar="NAME:ITEMS",
+        help="a user with that many collection items (repeatable; default digger:250)",
+    )
+    args = parser.parse_args(argv)
+    fake = FakeDiscogs(token=args.token)
+    handler = type("Handler", (_Handler,), {"fake": fake})
+    fake._server = ThreadingHTTPServer(("127.0.0.1", args.port), handler)
+    for spec in args.user or ["digger:250"]:
+        name, _, count = spec.partition(":")
+        size = int(count or 100)
+        fake.add_user(name, collection=size, wants=size // 10, listings=size // 20)
+        fake.set_value(name, size * 0.5, size * 2.0, size * 9.0)
+    print(f"fake Discogs at {fake.base_url} (token {args.token!r}); Ctrl-C to stop", flush=True)
+    try:
+        fake._server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake._server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -186,3 +186,14 @@ def test_a_malformed_queue_message_ends_in_the_poison_queue(sync_env, fake, sett
             time.sleep(0.1)
     assert [m.content for m in messages] == ["this is not a sync message"]
     assert fake.requests == []
+
+
+def test_an_invalid_sync_users_entry_is_skipped_not_fatal(sync_env, fake, monkeypatch, db):
+    from shared.settings import get_settings, reset_settings_cache
+    from shared.sync.service import scheduled_sync
+
+    monkeypatch.setenv("SYNC_USERS", "../admin,ann")
+    reset_settings_cache()
+    started = scheduled_sync(get_settings(), full=False)
+    assert [entry["username"] for entry in started] == ["ann"]
+    assert db.execute("SELECT username FROM account.sync_jobs").fetchall() == [("ann",)]
