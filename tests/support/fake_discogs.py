@@ -109,6 +109,8 @@ class FakeDiscogs:
         self.window = window_seconds
         self.users: dict[str, FakeUser] = {}
         self.faults: list[Fault] = []
+        # Some responses come without `urls` (the client must fall back to page < pages).
+        self.send_page_urls = True
         self.requests: list[RequestRecord] = []
         self._recent: collections.deque[float] = collections.deque()
         self._lock = threading.RLock()
@@ -543,9 +545,9 @@ class FakeDiscogs:
             return f"{self.base_url}{path}?{urlencode(params)}"
 
         urls: dict[str, str] = {}
-        if page > 1:
+        if self.send_page_urls and page > 1:
             urls["first"], urls["prev"] = url(1), url(page - 1)
-        if page < pages:
+        if self.send_page_urls and page < pages:
             urls["next"], urls["last"] = url(page + 1), url(pages)
         pagination = {
             "page": page,

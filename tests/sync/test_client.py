@@ -150,3 +150,11 @@ def test_connection_errors_are_retried_then_reported(sync_env, settings, monkeyp
     ):
         client.profile("digger")
     assert client.requests_used == 4 and client.retries == 3
+
+
+def test_pagination_without_urls_falls_back_to_page_below_pages(fake, client):
+    fake.add_user("digger", collection=250)
+    fake.send_page_urls = False
+    items = _walk(client, client.collection_url("digger", sort="added", order="desc"))
+    assert len({i["instance_id"] for i in items}) == 250
+    assert [r.query["page"] for r in fake.requests] == ["1", "2", "3"]
