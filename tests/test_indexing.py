@@ -20,6 +20,11 @@ EXPECTED = {
     "api_stats": ("httpTrigger", "stats", ["GET"], "FUNCTION"),
     "api_openapi": ("httpTrigger", "openapi.json", ["GET"], "ANONYMOUS"),
     "api_cors_preflight": ("httpTrigger", "{*path}", ["OPTIONS"], "ANONYMOUS"),
+    "sync_start": ("httpTrigger", "users/{username}/sync", ["POST"], "ADMIN"),
+    "sync_job_status": ("httpTrigger", "jobs/{job_id}", ["GET"], "FUNCTION"),
+    "sync_continue": ("queueTrigger", "%SYNC_QUEUE%", None, None),
+    "sync_schedule": ("timerTrigger", "%SYNC_SCHEDULE%", None, None),
+    "sync_reconcile": ("timerTrigger", "%RECONCILE_SCHEDULE%", None, None),
 }
 
 

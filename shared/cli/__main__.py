@@ -13,6 +13,7 @@ COMMANDS = {
     "migrate": "shared.cli.migrate",
     "load": "shared.cli.load",
     "generate": "shared.cli.generate",
+    "sync": "shared.cli.sync",
 }
 
 

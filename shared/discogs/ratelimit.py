@@ -75,7 +75,8 @@ class SharedRateLimiter:
 
     # --- public -----------------------------------------------------------------------------
 
-    def acquire(self) -> None:
+    def acquire(self) -> float:
+        """Wait for a free slot, take it, and return the time recorded for it."""
         waited = 0.0
         for _ in range(_MAX_CONFLICT_RETRIES * 10):
             state, etag = self._read()
@@ -91,15 +92,16 @@ class SharedRateLimiter:
                     raise RateLimiterError(
                         f"waited {waited:.1f}s for the Discogs request budget; giving up"
                     )
-                # Wake up a little late rather than early, so the slot is really free.
-                step = wait + min(0.05, self.window / 1000)
+                # Wake up a little late rather than early: the time in the log is taken before
+                # the entity write, the request leaves after it, so allow for that latency.
+                step = wait + self.window * 0.02
                 self._sleep(step)
                 waited += step
                 self.waited_seconds += step
                 continue
             times.append(now)
             if self._write(BudgetState(times, state.brake_until), etag):
-                return
+                return now
         raise RateLimiterError("too many concurrent updates of the rate limit entity")
 
     def observe_remaining(self, remaining: int | None, limit: int | None = None) -> None:

@@ -62,9 +62,9 @@ def _year(snapshot: str) -> str:
 
 _SNAPSHOT_SORTS = {
     "year": (_year("basic_information"), "integer"),
-    "title": ("left(public.cd_fold(coalesce(i.basic_information->>'title', '')), 200)", "text"),
+    "title": ("left(public.fold_text(coalesce(i.basic_information->>'title', '')), 200)", "text"),
     "artist": (
-        "left(public.cd_fold(coalesce(i.basic_information->'artists'->0->>'name', '')), 200)",
+        "left(public.fold_text(coalesce(i.basic_information->'artists'->0->>'name', '')), 200)",
         "text",
     ),
     "rating": ("i.rating::integer", "integer"),
@@ -81,8 +81,8 @@ SHAPES: dict[ListKind, _ListShape] = {
         "release",
         {
             "year": (_year("release"), "integer"),
-            "title": ("left(public.cd_fold(coalesce(i.release->>'title', '')), 200)", "text"),
-            "artist": ("left(public.cd_fold(coalesce(i.release->>'artist', '')), 200)", "text"),
+            "title": ("left(public.fold_text(coalesce(i.release->>'title', '')), 200)", "text"),
+            "artist": ("left(public.fold_text(coalesce(i.release->>'artist', '')), 200)", "text"),
             "price": ("coalesce(i.price, -1)", "numeric"),
             "posted": ("coalesce(i.posted, 'epoch'::timestamptz)", "timestamptz"),
         },
@@ -146,7 +146,7 @@ def _conditions(
     if query.q:
         for n, word in enumerate(query.q.split()[:10]):
             where.append(
-                sql.SQL("strpos(public.cd_fold({text}), public.cd_fold({word})) > 0").format(
+                sql.SQL("strpos(public.fold_text({text}), public.fold_text({word})) > 0").format(
                     text=sql.SQL(_snapshot_text(shape)), word=sql.Placeholder(f"w{n}")
                 )
             )
@@ -158,7 +158,7 @@ def _conditions(
             else "jsonb_path_query_array(i.basic_information, '$.artists[*].name')::text"
         )
         where.append(
-            sql.SQL("strpos(public.cd_fold({a}), public.cd_fold(%(artist)s)) > 0").format(
+            sql.SQL("strpos(public.fold_text({a}), public.fold_text(%(artist)s)) > 0").format(
                 a=sql.SQL(artists)
             )
         )
@@ -188,8 +188,8 @@ def _conditions(
         if kind == "inventory":
             where.append(
                 sql.SQL(
-                    "strpos(public.cd_fold(coalesce(i.release->>'format', '')),"
-                    " public.cd_fold(%(format)s)) > 0"
+                    "strpos(public.fold_text(coalesce(i.release->>'format', '')),"
+                    " public.fold_text(%(format)s)) > 0"
                 )
             )
         else:

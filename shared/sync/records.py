@@ -1,14 +1,11 @@
 """Turning validated Discogs items into database rows (pure: no I/O).
 
-Each row carries a content hash of what we consider the item's state. Image URLs are left out of
-the hash on purpose: Discogs re-signs them, and a changed signature must not make every item look
-"updated" (that would also defeat the incremental stop).
+The rows go to PostgreSQL as one JSON array per page; the content hash that tells changed from
+unchanged items is computed there (see `store.ItemKind.hash_sql`), from the same JSON.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -17,8 +14,6 @@ from pydantic import ValidationError
 
 from shared.discogs.models import CollectionItem, Listing, Want
 
-_IMAGE_KEYS = {"thumb", "cover_image", "thumbnail"}
-
 
 @dataclass(frozen=True)
 class PageRows:
@@ -26,15 +21,6 @@ class PageRows:
 
     rows: dict[int, dict[str, Any]]
     invalid: list[str]
-
-
-def content_hash(state: dict[str, Any]) -> str:
-    text = json.dumps(state, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-
-
-def _without_images(snapshot: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in snapshot.items() if key not in _IMAGE_KEYS}
 
 
 def _iso(value: Any) -> str | None:
@@ -61,12 +47,6 @@ def collection_rows(items: Iterable[dict[str, Any]]) -> PageRows:
             "notes": notes,
             "basic_information": snapshot,
         }
-        row["content_hash"] = content_hash(
-            {
-                **{k: v for k, v in row.items() if k != "basic_information"},
-                "basic_information": _without_images(snapshot),
-            }
-        )
         rows[item.instance_id] = row  # de-duplicates by key if a page repeats an item
     return PageRows(rows, invalid)
 
@@ -89,12 +69,6 @@ def want_rows(items: Iterable[dict[str, Any]]) -> PageRows:
             "date_added": _iso(want.date_added),
             "basic_information": snapshot,
         }
-        row["content_hash"] = content_hash(
-            {
-                **{k: v for k, v in row.items() if k != "basic_information"},
-                "basic_information": _without_images(snapshot),
-            }
-        )
         rows[want.id] = row
     return PageRows(rows, invalid)
 
@@ -124,12 +98,6 @@ def listing_rows(items: Iterable[dict[str, Any]]) -> PageRows:
             "ships_from": listing.ships_from,
             "release": snapshot,
         }
-        row["content_hash"] = content_hash(
-            {
-                **{k: v for k, v in row.items() if k != "release"},
-                "release": _without_images(snapshot),
-            }
-        )
         rows[listing.id] = row
     return PageRows(rows, invalid)
 

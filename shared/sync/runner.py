@@ -139,6 +139,13 @@ class JobRunner:
                 if phase == "profile":
                     return self._fail(conn, job, token, phase, exc, mark)
                 self._skip_phase(conn, job, token, phase, exc, mark)
+            except LeaseLostError:
+                raise
+            except Exception as exc:
+                # A bug or database trouble: the page's transaction was rolled back. Count it on
+                # the job (bounded, so a broken job cannot loop forever), then let the host retry.
+                self._record_crash(conn, job.id, token, phase, exc)
+                raise
             if self.progress:
                 self.progress(job)
 
@@ -330,12 +337,15 @@ class JobRunner:
             counts[name] = counts.get(name, 0) + delta
 
     @staticmethod
-    def _error(job: Job, phase: str, kind: str, message: str) -> None:
+    def _error(job: Job, phase: str, kind: str, message: str, *, retried: bool = False) -> None:
+        """Record an error; `retried` ones were recovered from (the page ran again) and do not
+        make the result partial, but stay listed for the record."""
         if len(job.errors) >= MAX_ERRORS:
             return
-        job.errors.append(
-            {"phase": phase, "kind": kind, "message": message, "at": datetime.now(UTC).isoformat()}
-        )
+        entry = {"phase": phase, "kind": kind, "message": message}
+        if retried:
+            entry["retried"] = True
+        job.errors.append({**entry, "at": datetime.now(UTC).isoformat()})
 
     def _skip_phase(
         self,
@@ -391,8 +401,33 @@ class JobRunner:
             jobs.release(conn, job.id, token)
         return RunOutcome("deferred", job, delay=self.client.pacing.window_seconds)
 
+    def _record_crash(
+        self, conn: psycopg.Connection, job_id: str, token: str, phase: str, exc: Exception
+    ) -> None:
+        try:
+            with conn.transaction():
+                if not jobs.holds_lease(conn, job_id, token):
+                    return
+                # Reload: the in-memory job may hold changes of the rolled-back page.
+                job = jobs.get_job(conn, job_id)
+                assert job is not None
+                job.deferrals += 1
+                self._error(
+                    job, phase, type(exc).__name__, f"internal error: {exc}"[:500], retried=True
+                )
+                jobs.save_progress(
+                    conn, job, lease_seconds=self.lease_seconds, new_pages=0, new_requests=0
+                )
+                if job.deferrals > MAX_DEFERRALS:
+                    jobs.finish(conn, job_id, "failed")
+                else:
+                    jobs.release(conn, job_id, token)
+        except Exception:  # the database may be what failed; the original error matters more
+            log.exception("sync job %s: could not record the failure", job_id)
+
     def _finish(self, conn: psycopg.Connection, job: Job, token: str) -> RunOutcome:
         with conn.transaction():
             self._check_lease(conn, job, token)
-            jobs.finish(conn, job.id, "partial" if job.errors else "succeeded")
+            lasting = [error for error in job.errors if not error.get("retried")]
+            jobs.finish(conn, job.id, "partial" if lasting else "succeeded")
         return RunOutcome("done", jobs.get_job(conn, job.id))

@@ -45,4 +45,7 @@ def parse_request_body(body: Any) -> tuple[tuple[str, ...], bool]:
     full = body.get("full", False)
     if not isinstance(full, bool):
         raise SyncRequestError("full must be true or false")
-    return parse_scope(body.get("scope")), full
+    scope = body.get("scope")
+    if scope is not None and not isinstance(scope, list):
+        raise SyncRequestError("scope must be a list of strings")
+    return parse_scope(scope), full

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from shared.db.connection import connect
 from shared.discogs.client import DiscogsClient, Pacing
+from shared.discogs.errors import InvalidUsernameError
 from shared.discogs.usernames import validate_username
 from shared.settings import Settings
 from shared.storage.clients import queue
@@ -133,10 +135,7 @@ def scheduled_sync(settings: Settings, *, full: bool) -> list[dict[str, Any]]:
     for username in settings.sync_users:
         try:
             job, created = request_sync(settings, username, SCOPES, full, trigger="timer")
-        except SyncRequestError as exc:
-            log.error("SYNC_USERS entry %r skipped: %s", username, exc)
-            continue
-        except ValueError as exc:  # InvalidUsernameError
+        except InvalidUsernameError as exc:
             log.error("SYNC_USERS entry %r skipped: %s", username, exc)
             continue
         started.append({"username": username, "job_id": job.id, "created": created})
@@ -146,6 +145,13 @@ def scheduled_sync(settings: Settings, *, full: bool) -> list[dict[str, Any]]:
         log.warning("sync job %s looks abandoned; sending a continuation", job_id)
         send_continuation(settings, job_id, step=-1)
     return started
+
+
+def parse_job_id(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except (ValueError, TypeError):
+        raise SyncRequestError(f"invalid job id {str(value)[:80]!r}: expected a UUID") from None
 
 
 def job_summary(settings: Settings, job_id: str) -> dict[str, Any] | None:

@@ -26,6 +26,10 @@ class ItemKind:
     key: str
     # (column, SQL type) of the JSON rows handed to jsonb_to_recordset, in insert order.
     columns: tuple[tuple[str, str], ...]
+    # md5 over what we consider the item's state, from the incoming record `r`. Image URLs are
+    # left out on purpose: Discogs re-signs them, and a new signature must not make every item
+    # look "updated" (that would also defeat the incremental stop).
+    hash_sql: str
     # The username is part of the primary key (collection, wantlist) or only a column (listings).
     user_in_key: bool = True
 
@@ -42,8 +46,9 @@ COLLECTION = ItemKind(
         ("date_added", "timestamptz"),
         ("notes", "jsonb"),
         ("basic_information", "jsonb"),
-        ("content_hash", "text"),
     ),
+    "md5(jsonb_build_array(r.release_id, r.folder_id, r.rating, r.date_added, r.notes, "
+    "r.basic_information - 'thumb' - 'cover_image')::text)",
 )
 WANTLIST = ItemKind(
     "wantlist",
@@ -56,8 +61,9 @@ WANTLIST = ItemKind(
         ("notes_public", "boolean"),
         ("date_added", "timestamptz"),
         ("basic_information", "jsonb"),
-        ("content_hash", "text"),
     ),
+    "md5(jsonb_build_array(r.rating, r.notes, r.notes_public, r.date_added, "
+    "r.basic_information - 'thumb' - 'cover_image')::text)",
 )
 INVENTORY = ItemKind(
     "inventory",
@@ -76,8 +82,10 @@ INVENTORY = ItemKind(
         ("allow_offers", "boolean"),
         ("ships_from", "text"),
         ("release", "jsonb"),
-        ("content_hash", "text"),
     ),
+    "md5(jsonb_build_array(r.release_id, r.status, r.condition, r.sleeve_condition, r.price, "
+    "r.currency, r.posted, r.comments, r.allow_offers, r.ships_from, "
+    "r.release - 'thumbnail')::text)",
     user_in_key=False,
 )
 KINDS = {kind.name: kind for kind in (COLLECTION, WANTLIST, INVENTORY)}
@@ -105,89 +113,94 @@ def apply_page(
     job_id: str,
     rows: dict[int, dict[str, Any]],
 ) -> PageResult:
-    """Upsert one page's rows; returns how many were new, changed and unchanged."""
+    """Upsert one page's rows in one statement; returns how many were new, changed, unchanged.
+
+    All parts of the statement see the table as it was before it ran, so `old` holds the
+    previous state of each row while `upserted` writes the new one. Unchanged rows are touched
+    too (last_seen_job), which is what a full reconcile needs to find removals.
+    """
     if not rows:
         return PageResult(0, 0, 0)
-    keys = list(rows)
-    existing = {
-        key: (digest, removed)
-        for key, digest, removed in conn.execute(
-            sql.SQL(
-                "SELECT {key}, content_hash, removed_at IS NOT NULL FROM {table} "
-                "WHERE {key} = ANY(%s) AND username = %s FOR UPDATE"
-            ).format(key=sql.Identifier(kind.key), table=_table(kind)),
-            (keys, username),
-        )
-    }
-    added = [k for k in keys if k not in existing or existing[k][1]]
-    updated = [
-        k
-        for k in keys
-        if k in existing and not existing[k][1] and existing[k][0] != rows[k]["content_hash"]
-    ]
-    unchanged = [
-        k
-        for k in keys
-        if k in existing and not existing[k][1] and existing[k][0] == rows[k]["content_hash"]
-    ]
-    changed = added + updated
-    if changed:
-        _upsert(conn, kind, username, job_id, [rows[k] for k in changed])
-    if unchanged:
-        conn.execute(
-            sql.SQL(
-                "UPDATE {table} SET last_seen_job = %s, last_seen_at = now() "
-                "WHERE username = %s AND {key} = ANY(%s)"
-            ).format(table=_table(kind), key=sql.Identifier(kind.key)),
-            (job_id, username, unchanged),
-        )
-    return PageResult(len(added), len(updated), len(unchanged))
+    row = conn.execute(
+        _page_statement(kind),
+        {
+            "username": username,
+            "job": job_id,
+            "rows": Jsonb(list(rows.values())),
+        },
+    ).fetchone()
+    assert row is not None
+    return PageResult(int(row[0]), int(row[1]), int(row[2]))
 
 
-def _upsert(
-    conn: psycopg.Connection,
-    kind: ItemKind,
-    username: str,
-    job_id: str,
-    rows: list[dict[str, Any]],
-) -> None:
+_STATEMENTS: dict[str, sql.Composed] = {}
+
+
+def _page_statement(kind: ItemKind) -> sql.Composed:
+    if kind.name in _STATEMENTS:
+        return _STATEMENTS[kind.name]
     names = [name for name, _ in kind.columns]
-    record = sql.SQL(", ").join(
-        sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(type_))
-        for name, type_ in kind.columns
-    )
     conflict = ["username", kind.key] if kind.user_in_key else [kind.key]
     updates = [name for name in names if name not in conflict]
-    extra_updates = ""
+    key = sql.Identifier(kind.key)
+    sold_insert = sold_update = sql.SQL("")
     if kind is INVENTORY:
         # A listing first seen as Sold, or turning Sold, gets its sold time once.
-        extra_updates = (
-            ", sold_at = CASE WHEN EXCLUDED.status = 'Sold' "
-            "THEN coalesce(t.sold_at, now()) ELSE NULL END"
+        sold_insert = sql.SQL(", CASE WHEN i.status = 'Sold' THEN now() END")
+        sold_update = sql.SQL(
+            ", sold_at = CASE WHEN EXCLUDED.status = 'Sold' THEN coalesce(t.sold_at, now()) END"
         )
-    query = sql.SQL(
-        "INSERT INTO {table} AS t (username, {columns}, last_seen_job, last_seen_at, updated_at"
-        "{sold_col}) "
-        "SELECT %(username)s, {r_columns}, %(job)s, now(), now(){sold_val} "
-        "FROM jsonb_to_recordset(%(rows)s) AS r({record}) "
-        "ON CONFLICT ({conflict}) DO UPDATE SET {updates}, username = EXCLUDED.username, "
-        "last_seen_job = EXCLUDED.last_seen_job, last_seen_at = now(), updated_at = now(), "
-        "removed_at = NULL" + extra_updates
+    statement = sql.SQL(
+        """
+        WITH incoming AS (
+            SELECT r.*, {hash} AS content_hash
+            FROM jsonb_to_recordset(%(rows)s) AS r({record})
+        ),
+        old AS (
+            SELECT t.{key} AS key, t.content_hash, t.removed_at IS NOT NULL AS was_removed
+            FROM {table} AS t JOIN incoming AS i ON t.{key} = i.{key}
+            WHERE t.username = %(username)s
+            FOR UPDATE OF t
+        ),
+        upserted AS (
+            INSERT INTO {table} AS t (username, {columns}, content_hash, last_seen_job,
+                last_seen_at, updated_at{sold_column})
+            SELECT %(username)s, {i_columns}, i.content_hash, %(job)s, now(), now(){sold_insert}
+            FROM incoming AS i
+            ON CONFLICT ({conflict}) DO UPDATE SET {updates}, username = EXCLUDED.username,
+                updated_at = CASE WHEN t.content_hash IS DISTINCT FROM EXCLUDED.content_hash
+                    OR t.removed_at IS NOT NULL THEN now() ELSE t.updated_at END,
+                content_hash = EXCLUDED.content_hash, last_seen_job = EXCLUDED.last_seen_job,
+                last_seen_at = now(), removed_at = NULL{sold_update}
+            RETURNING 1
+        )
+        SELECT
+            count(*) FILTER (WHERE o.key IS NULL OR o.was_removed),
+            count(*) FILTER (WHERE NOT o.was_removed AND o.content_hash <> i.content_hash),
+            count(*) FILTER (WHERE NOT o.was_removed AND o.content_hash = i.content_hash),
+            (SELECT count(*) FROM upserted)
+        FROM incoming AS i LEFT JOIN old AS o ON o.key = i.{key}
+        """
     ).format(
+        hash=sql.SQL(kind.hash_sql),
+        record=sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(type_))
+            for name, type_ in kind.columns
+        ),
+        key=key,
         table=_table(kind),
         columns=sql.SQL(", ").join(map(sql.Identifier, names)),
-        r_columns=sql.SQL(", ").join(sql.Identifier("r", name) for name in names),
-        record=record,
+        i_columns=sql.SQL(", ").join(sql.Identifier("i", name) for name in names),
+        sold_column=sql.SQL(", sold_at" if kind is INVENTORY else ""),
+        sold_insert=sold_insert,
         conflict=sql.SQL(", ").join(map(sql.Identifier, conflict)),
         updates=sql.SQL(", ").join(
             sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(name)) for name in updates
         ),
-        sold_col=sql.SQL(", sold_at" if kind is INVENTORY else ""),
-        sold_val=sql.SQL(
-            ", CASE WHEN r.status = 'Sold' THEN now() END" if kind is INVENTORY else ""
-        ),
+        sold_update=sold_update,
     )
-    conn.execute(query, {"username": username, "job": job_id, "rows": Jsonb(rows)})
+    _STATEMENTS[kind.name] = statement
+    return statement
 
 
 def seen_count(conn: psycopg.Connection, kind: ItemKind, username: str, job_id: str) -> int:

@@ -13,10 +13,10 @@ def _folded_titles(db, title: str) -> int:
     """How many documents have exactly this title, accent- and case-blind, counted from the
     entity tables themselves."""
     return db.execute(
-        "SELECT (SELECT count(*) FROM discogs.releases WHERE public.cd_fold(title) = %(t)s)"
-        " + (SELECT count(*) FROM discogs.masters WHERE public.cd_fold(title) = %(t)s)"
-        " + (SELECT count(*) FROM discogs.artists WHERE public.cd_fold(name) = %(t)s)"
-        " + (SELECT count(*) FROM discogs.labels WHERE public.cd_fold(name) = %(t)s)",
+        "SELECT (SELECT count(*) FROM discogs.releases WHERE public.fold_text(title) = %(t)s)"
+        " + (SELECT count(*) FROM discogs.masters WHERE public.fold_text(title) = %(t)s)"
+        " + (SELECT count(*) FROM discogs.artists WHERE public.fold_text(name) = %(t)s)"
+        " + (SELECT count(*) FROM discogs.labels WHERE public.fold_text(name) = %(t)s)",
         {"t": title},
     ).fetchone()[0]
 

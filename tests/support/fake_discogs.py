@@ -109,6 +109,8 @@ class FakeDiscogs:
         self.window = window_seconds
         self.users: dict[str, FakeUser] = {}
         self.faults: list[Fault] = []
+        # Some responses come without `urls` (the client must fall back to page < pages).
+        self.send_page_urls = True
         self.requests: list[RequestRecord] = []
         self._recent: collections.deque[float] = collections.deque()
         self._lock = threading.RLock()
@@ -383,24 +385,26 @@ class FakeDiscogs:
 
     def handle(self, path: str, query: dict[str, str], headers: Any) -> tuple[int, dict, bytes]:
         now = time.monotonic()
+        arrived = time.time()
         with self._lock:
             while self._recent and self._recent[0] <= now - self.window:
                 self._recent.popleft()
             self._recent.append(now)
             used = len(self._recent)
-            fault = self._take_fault(path)
+            fault = self._take_fault(f"{path}?{urlencode(query)}")
         rate_headers = {
             "X-Discogs-Ratelimit": str(self.limit),
             "X-Discogs-Ratelimit-Used": str(min(used, self.limit)),
             "X-Discogs-Ratelimit-Remaining": str(max(self.limit - used, 0)),
         }
         status, body, extra = self._answer(path, query, headers, used, fault)
-        self.requests.append(RequestRecord(time.time(), path, query, status))
+        self.requests.append(RequestRecord(arrived, path, query, status))
         return status, {**rate_headers, **extra}, body
 
-    def _take_fault(self, path: str) -> Fault | None:
+    def _take_fault(self, target: str) -> Fault | None:
+        # `path_contains` is matched against the path and query, e.g. "/releases" or "page=3".
         for index, fault in enumerate(self.faults):
-            if fault.path_contains in path:
+            if fault.path_contains in target:
                 return self.faults.pop(index)
         return None
 
@@ -541,9 +545,9 @@ class FakeDiscogs:
             return f"{self.base_url}{path}?{urlencode(params)}"
 
         urls: dict[str, str] = {}
-        if page > 1:
+        if self.send_page_urls and page > 1:
             urls["first"], urls["prev"] = url(1), url(page - 1)
-        if page < pages:
+        if self.send_page_urls and page < pages:
             urls["next"], urls["last"] = url(page + 1), url(pages)
         pagination = {
             "page": page,
@@ -595,3 +599,40 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         return
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve a fake Discogs for manual tries: point DISCOGS_API_BASE_URL at it."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tests.support.fake_discogs")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--token", default="fake-token")
+    parser.add_argument(
+        "--user",
+        action="append",
+        default=[],
+        metavar="NAME:ITEMS",
+        help="a user with that many collection items (repeatable; default digger:250)",
+    )
+    args = parser.parse_args(argv)
+    fake = FakeDiscogs(token=args.token)
+    handler = type("Handler", (_Handler,), {"fake": fake})
+    fake._server = ThreadingHTTPServer(("127.0.0.1", args.port), handler)
+    for spec in args.user or ["digger:250"]:
+        name, _, count = spec.partition(":")
+        size = int(count or 100)
+        fake.add_user(name, collection=size, wants=size // 10, listings=size // 20)
+        fake.set_value(name, size * 0.5, size * 2.0, size * 9.0)
+    print(f"fake Discogs at {fake.base_url} (token {args.token!r}); Ctrl-C to stop", flush=True)
+    try:
+        fake._server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake._server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

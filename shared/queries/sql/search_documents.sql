@@ -51,11 +51,11 @@ WITH release_artist_names AS (
 )
 SELECT entity_type, entity_id, title, subtitle, year, (year / 10 * 10) AS decade, genres, styles,
     country, formats, labels, master_id,
-    left(public.cd_fold(coalesce(title, '')), 200) AS title_key,
-    public.cd_fold(left(coalesce(title, '') || ' ' || coalesce(subtitle, ''), 1000)) AS search_text,
-    setweight(to_tsvector('simple', public.cd_fold(left(coalesce(title, ''), 2000))), 'A')
-        || setweight(to_tsvector('simple', public.cd_fold(left(coalesce(subtitle, ''), 2000))), 'B')
-        || setweight(to_tsvector('simple', public.cd_fold(left(coalesce(other_text, ''), 2000))), 'C')
+    left(public.fold_text(coalesce(title, '')), 200) AS title_key,
+    public.fold_text(left(coalesce(title, '') || ' ' || coalesce(subtitle, ''), 1000)) AS search_text,
+    setweight(to_tsvector('simple', public.fold_text(left(coalesce(title, ''), 2000))), 'A')
+        || setweight(to_tsvector('simple', public.fold_text(left(coalesce(subtitle, ''), 2000))), 'B')
+        || setweight(to_tsvector('simple', public.fold_text(left(coalesce(other_text, ''), 2000))), 'C')
         AS tsv
 FROM documents;
 

@@ -1,0 +1,64 @@
+"""The shared limiter: one budget across instances, ETag-checked, on real Azurite tables."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from shared.discogs.ratelimit import SharedRateLimiter
+from shared.storage.clients import table
+
+
+def _limiter(settings, budget=5, window=1.0, **kwargs) -> SharedRateLimiter:
+    return SharedRateLimiter(
+        table(settings, settings.rate_limit_table), budget=budget, window_seconds=window, **kwargs
+    )
+
+
+def test_budget_is_shared_between_instances(settings):
+    first, second = _limiter(settings), _limiter(settings)
+    for _ in range(3):
+        first.acquire()
+    for _ in range(2):
+        second.acquire()
+    assert first.used_in_window() == 5
+    started = time.monotonic()
+    second.acquire()  # the sixth request in the window has to wait for the oldest to expire
+    assert time.monotonic() - started >= 0.5
+    assert second.waited_seconds > 0
+
+
+def test_concurrent_instances_never_exceed_the_budget(settings):
+    granted: list[float] = []
+    lock = threading.Lock()
+    budget, window = 8, 1.0
+
+    def worker():
+        limiter = _limiter(settings, budget=budget, window=window)
+        for _ in range(6):
+            taken = limiter.acquire()
+            with lock:
+                granted.append(taken)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    granted.sort()
+    assert len(granted) == 24
+    for index, moment in enumerate(granted):
+        in_window = [t for t in granted[: index + 1] if t > moment - window]
+        assert len(in_window) <= budget
+
+
+def test_low_remaining_sets_a_shared_brake(settings):
+    first, second = _limiter(settings, budget=50, window=2.0), _limiter(settings)
+    first.observe_remaining(10, 60)  # plenty left: no brake
+    assert first._read()[0].brake_until == 0
+    first.observe_remaining(0, 60)
+    brake = second._read()[0].brake_until
+    expected_wait = brake - time.time()
+    assert expected_wait > 0.1  # (2 s / 60) * 6 = 0.2 s
+    taken = second.acquire()
+    assert taken >= brake
