@@ -17,7 +17,8 @@ from pydantic import BaseModel
 from shared.api import external, models, params
 from shared.api.caching import CacheKind
 
-Auth = Literal["read", "admin", "anonymous"]
+# read: the API's configurable level (API_AUTH_LEVEL); function/admin/anonymous: fixed levels.
+Auth = Literal["read", "function", "admin", "anonymous"]
 
 
 @dataclass(frozen=True)
@@ -224,7 +225,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "jobs/{job_id}",
         "A sync job's state and counts",
         "sync",
-        "read",
+        "function",
         path_params=(PathParam("job_id", "Job id (UUID)", {"type": "string", "format": "uuid"}),),
         responses={
             200: ("The job", external.JOB_SUMMARY),
@@ -235,59 +236,74 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         owned=False,
     ),
     Endpoint(
-        "ingestion_start",
+        "ingestions_start",
         "POST",
         "ingestions",
         "Start ingesting a dump month",
         "ingestion",
         "admin",
-        body=external.INGESTION_REQUEST,
+        body=external.IngestionRequest,
         responses={
-            202: ("Ingestion started", external.INGESTION_RUN),
-            400: ("Invalid request", external.Message),
-            409: ("This month is already being ingested", external.Message),
+            202: ("Run started; Location: /api/ingestions/{id}", external.IngestionStarted),
+            400: ("Invalid body", external.IngestionError),
+            404: ("No such dump month published", external.IngestionError),
+            409: ("This month is already being ingested", external.IngestionError),
+            502: ("The dump host failed", external.IngestionError),
+            503: ("The dump host rate-limits us; see Retry-After", external.IngestionError),
         },
         cache=CacheKind.LIVE,
         owned=False,
     ),
     Endpoint(
-        "ingestion_list",
+        "ingestions_list",
         "GET",
         "ingestions",
-        "Recent ingestion runs",
+        "Ingestion runs",
         "ingestion",
-        "admin",
-        responses={200: ("Runs, newest first", external.INGESTION_LIST)},
+        "function",
+        responses={200: ("Runs", external.IngestionList)},
         cache=CacheKind.LIVE,
         owned=False,
     ),
     Endpoint(
-        "ingestion_status",
+        "ingestions_get",
         "GET",
         "ingestions/{id}",
         "One ingestion run",
         "ingestion",
-        "admin",
-        path_params=(PathParam("id", "Ingestion run id"),),
+        "function",
+        path_params=(
+            PathParam(
+                "id",
+                "Run id: the dump date as YYYYMMDD",
+                {"type": "string", "pattern": "^[0-9]{8}$"},
+            ),
+        ),
         responses={
-            200: ("The run", external.INGESTION_RUN),
-            404: ("No such run", external.Message),
+            200: ("The run", external.RUN_STATUS),
+            404: ("No such run", external.IngestionError),
         },
         cache=CacheKind.LIVE,
         owned=False,
     ),
     Endpoint(
-        "ingestion_retry",
+        "ingestions_retry",
         "POST",
         "ingestions/{id}/retry",
-        "Retry the failed chunks of a run",
+        "Retry a run's failed chunks",
         "ingestion",
         "admin",
-        path_params=(PathParam("id", "Ingestion run id"),),
+        path_params=(
+            PathParam(
+                "id",
+                "Run id: the dump date as YYYYMMDD",
+                {"type": "string", "pattern": "^[0-9]{8}$"},
+            ),
+        ),
         responses={
-            202: ("Retry queued", external.INGESTION_RUN),
-            404: ("No such run", external.Message),
-            409: ("Nothing to retry", external.Message),
+            202: ("Chunks re-queued", external.IngestionRetried),
+            404: ("No such run", external.IngestionError),
+            409: ("Nothing to retry", external.IngestionError),
         },
         cache=CacheKind.LIVE,
         owned=False,

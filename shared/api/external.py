@@ -78,42 +78,63 @@ class SyncConflict(BaseModel):
     job: JobSummaryDescription
 
 
-class IngestionRequestDescription(BaseModel):
-    """POST /api/ingestions (issue 4): which dump month to ingest (latest when omitted)."""
+class IngestionRequest(BaseModel):
+    """POST /api/ingestions (issue 4)."""
 
-    model_config = ConfigDict(extra="allow")
+    month: str = Field(
+        "latest", description='"latest" or a dump date such as "2026-11-01".', examples=["latest"]
+    )
 
-    dump_date: date | None = None
+
+class IngestionError(BaseModel):
+    """The JSON error of the ingestion endpoints."""
+
+    error: str
 
 
-class IngestionRunDescription(BaseModel):
-    """One ingestion run (issue 4): its month, state and progress per stage."""
+class IngestionStarted(BaseModel):
+    id: str = Field(description="Run id: the dump date as YYYYMMDD.")
+    month: date
+    attempt: int
+    state: str
+    status: str = Field(description="URL of the run's status.")
+
+
+class RunStatusDescription(BaseModel):
+    """GET /api/ingestions/{id} (issue 4), described until shared.pipeline is merged."""
 
     model_config = ConfigDict(extra="allow")
 
     id: str
-    dump_date: date | None = None
+    month: str
+    attempt: int
     state: str
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
+    reason: str | None = None
+    trigger: str
+    started: datetime
+    finished: datetime | None = None
+    entities: dict[str, dict[str, Any]]
+    records_loaded: int
+    records_per_second: float | None = None
+    eta_seconds: float | None = None
+    problems: list[dict[str, Any]]
 
 
-INGESTION_REQUEST = _resolve(
-    ("shared.pipeline.models:IngestionRequest", "shared.pipeline.api:IngestionRequest"),
-    IngestionRequestDescription,
-)
-INGESTION_RUN = _resolve(
-    ("shared.pipeline.models:IngestionRun", "shared.pipeline.api:IngestionRun"),
-    IngestionRunDescription,
-)
+RUN_STATUS = _resolve(("shared.pipeline.progress:RunStatus",), RunStatusDescription)
 
 
-class IngestionListDescription(BaseModel):
-    runs: list[IngestionRunDescription]
+class IngestionList(BaseModel):
+    ingestions: list[RUN_STATUS]  # type: ignore[valid-type]
 
 
-INGESTION_LIST = _resolve(
-    ("shared.pipeline.models:IngestionList", "shared.pipeline.api:IngestionList"),
-    IngestionListDescription,
-)
+class RetriedChunk(BaseModel):
+    entity: str
+    seq: int
+
+
+class IngestionRetried(BaseModel):
+    id: str
+    retried: list[RetriedChunk]
+
+
 HEALTH_REPORT = HealthReport

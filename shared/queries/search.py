@@ -127,7 +127,8 @@ def _conditions(query: SearchQuery) -> tuple[list[sql.Composable], dict[str, Any
 
 def _fold(conn: psycopg.Connection, text: str) -> tuple[str, str]:
     row = conn.execute(
-        "SELECT public.fold_text(%(q)s), websearch_to_tsquery('simple', public.fold_text(%(q)s))::text",
+        "SELECT public.fold_text(%(q)s),"
+        " websearch_to_tsquery('simple', public.fold_text(%(q)s))::text",
         {"q": text},
     ).fetchone()
     assert row is not None
