@@ -14,11 +14,13 @@ from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg_pool import PoolTimeout
 
 from shared.api import models
 from shared.api.caching import CacheKind, cache_control
 from shared.api.cors import cors_headers, preflight_headers
 from shared.api.cursor import decode_cursor, encode_cursor, fingerprint
+from shared.api.db import read_transaction
 from shared.api.endpoints import BY_NAME
 from shared.api.http import ApiRequest, ApiResponse
 from shared.api.openapi import build_openapi
@@ -36,24 +38,12 @@ from shared.api.params import (
     parse_username,
 )
 from shared.api.problems import PROBLEM_MEDIA_TYPE, ApiError, bad_request, not_found
-from shared.db.connection import connect
 from shared.queries import account, entities, search, stats
 from shared.queries.served import search_available, served_dump_date
-from shared.settings import Settings, get_settings
+from shared.settings import get_settings
 
 log = logging.getLogger(__name__)
 Handler = Callable[[ApiRequest, psycopg.Connection], tuple[Any, CacheKind | None]]
-
-
-def _read_connection(settings: Settings) -> psycopg.Connection:
-    conn = connect(settings, autocommit=False)
-    # One consistent snapshot per request; reads only; bounded time.
-    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-    conn.execute(
-        "SELECT set_config('statement_timeout', %s, true)",
-        (str(settings.database_statement_timeout_ms),),
-    )
-    return conn
 
 
 def _position(cursor: str | None, bound_to: str, valid: Callable[[list[Any]], bool]) -> Any:
@@ -293,7 +283,7 @@ def handle(name: str, request: ApiRequest) -> ApiResponse:
     endpoint = BY_NAME[name]
     try:
         settings = get_settings()
-        with _read_connection(settings) as conn:
+        with read_transaction(settings) as conn:
             model, cache = HANDLERS[name](request, conn)
         response = ApiResponse.of(model)
         response.headers["Cache-Control"] = cache_control(cache or endpoint.cache)
@@ -305,7 +295,7 @@ def handle(name: str, request: ApiRequest) -> ApiResponse:
             ApiError(503, "the query took too long; narrow it down", headers={"Retry-After": "5"}),
             request,
         )
-    except psycopg.OperationalError:
+    except (psycopg.OperationalError, PoolTimeout):
         log.exception("database unavailable in %s", name)
         response = _problem(
             ApiError(503, "the database is unavailable", headers={"Retry-After": "30"}), request

@@ -1,0 +1,78 @@
+"""Database connections for API reads: one small psycopg pool per process and database.
+
+A new PostgreSQL connection costs a TCP (and in Azure a TLS) handshake plus authentication, more
+than most API queries themselves; a function instance serves many requests, so it keeps a few
+connections open. Each request gets one REPEATABLE READ, READ ONLY transaction (every query of
+a response sees the same snapshot, e.g. all statistics of one user) with the statement timeout of
+the settings; `prepare_threshold=None` keeps it usable behind PgBouncer's transaction pooling.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from psycopg import IsolationLevel
+from psycopg_pool import ConnectionPool
+
+from shared.db.connection import connect
+from shared.settings import Settings
+
+POOL_MAX_SIZE = 4  # the host runs a few requests per worker process at once
+POOL_MAX_IDLE_SECONDS = 300.0
+
+_pools: dict[str, ConnectionPool] = {}
+_lock = threading.Lock()
+
+
+def _configure(conn: psycopg.Connection) -> None:
+    conn.isolation_level = IsolationLevel.REPEATABLE_READ
+    conn.read_only = True
+
+
+def _pool(settings: Settings) -> ConnectionPool:
+    url = settings.database_url.get_secret_value()
+    with _lock:
+        pool = _pools.get(url)
+        if pool is None:
+            connect(settings, autocommit=True).close()  # applies pending migrations once
+            pool = ConnectionPool(
+                url,
+                kwargs={
+                    "prepare_threshold": None,
+                    "connect_timeout": settings.database_connect_timeout_seconds,
+                    "application_name": "cratedigger-api",
+                },
+                min_size=0,
+                max_size=POOL_MAX_SIZE,
+                max_idle=POOL_MAX_IDLE_SECONDS,
+                timeout=settings.database_connect_timeout_seconds,
+                configure=_configure,
+                check=ConnectionPool.check_connection,
+                name="cratedigger-api",
+                open=True,
+            )
+            _pools[url] = pool
+        return pool
+
+
+@contextmanager
+def read_transaction(settings: Settings) -> Iterator[psycopg.Connection]:
+    """A pooled connection inside one read-only snapshot transaction with a statement timeout."""
+    with _pool(settings).connection() as conn:
+        conn.execute(
+            "SELECT set_config('statement_timeout', %s, true)",
+            (str(settings.database_statement_timeout_ms),),
+        )
+        yield conn
+
+
+def close_pools() -> None:
+    """Close every pool (tests, and processes that shut down cleanly)."""
+    with _lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        pool.close()
