@@ -135,7 +135,17 @@ def _fold(conn: psycopg.Connection, text: str) -> tuple[str, str]:
     return row[0], row[1]
 
 
-def search(conn: psycopg.Connection, query: SearchQuery) -> SearchResult:
+@dataclass(frozen=True)
+class Statements:
+    """The SQL of one search: the page, and the facets (first page only), with parameters."""
+
+    page: sql.Composable
+    facets: sql.Composable | None
+    params: dict[str, Any]
+
+
+def build(conn: psycopg.Connection, query: SearchQuery) -> Statements:
+    """The statements `search` runs (also used to EXPLAIN them in the benchmark)."""
     where, params = _conditions(query)
     if query.q:
         params["qn"], params["tsq"] = _fold(conn, query.q)
@@ -167,7 +177,16 @@ def search(conn: psycopg.Connection, query: SearchQuery) -> SearchResult:
         ") AS matched WHERE {page_filter}"
         " ORDER BY sort_key {dir}, entity_type {dir}, entity_id {dir} LIMIT %(limit)s"
     ).format(key=key, score=score, filters=filters, page_filter=page_filter, dir=direction)
-    rows = conn.execute(statement, params).fetchall()
+    facets = None
+    if query.facets and query.after is None:
+        facets = _facet_statement(filters)
+        params["facet_limit"] = FACET_LIMIT
+    return Statements(statement, facets, params)
+
+
+def search(conn: psycopg.Connection, query: SearchQuery) -> SearchResult:
+    statements = build(conn, query)
+    rows = conn.execute(statements.page, statements.params).fetchall()
     items = [
         {
             "type": r[0],
@@ -190,15 +209,13 @@ def search(conn: psycopg.Connection, query: SearchQuery) -> SearchResult:
         last = rows[query.limit - 1]
         next_position = [last[12], last[0], last[1]]
     result = SearchResult(items=items, next_position=next_position)
-    if query.facets and query.after is None:
-        result.total, result.facets = _facets(conn, filters, params)
+    if statements.facets is not None:
+        result.total, result.facets = _facets(conn, statements.facets, statements.params)
     return result
 
 
-def _facets(
-    conn: psycopg.Connection, filters: sql.Composable, params: dict[str, Any]
-) -> tuple[int, dict[str, list[dict[str, Any]]]]:
-    statement = sql.SQL(
+def _facet_statement(filters: sql.Composable) -> sql.Composable:
+    return sql.SQL(
         "WITH m AS MATERIALIZED ("
         " SELECT d.genres, d.styles, d.decade, d.formats, d.country"
         " FROM discogs.search_documents AS d WHERE {filters}),"
@@ -214,9 +231,14 @@ def _facets(
         " SELECT facet, value, n FROM c WHERE rank <= %(facet_limit)s"
         " UNION ALL SELECT 'total', NULL, count(*) FROM m"
     ).format(filters=filters)
+
+
+def _facets(
+    conn: psycopg.Connection, statement: sql.Composable, params: dict[str, Any]
+) -> tuple[int, dict[str, list[dict[str, Any]]]]:
     facets: dict[str, list[dict[str, Any]]] = {name: [] for name in FACETS}
     total = 0
-    for facet, value, count in conn.execute(statement, {**params, "facet_limit": FACET_LIMIT}):
+    for facet, value, count in conn.execute(statement, params):
         if facet == "total":
             total = count
         else:

@@ -19,7 +19,9 @@ def search_available(conn: psycopg.Connection) -> bool:
 
 
 def served_dump_date(conn: psycopg.Connection) -> date | None:
-    """The served month's dump date from the loader's bookkeeping, when it exists."""
+    """The served month's dump date from the loader's bookkeeping, when a month is served."""
+    if not dump_served(conn):
+        return None
     exists = conn.execute("SELECT to_regclass('loader.months') IS NOT NULL").fetchone()
     if not exists or not exists[0]:
         return None
