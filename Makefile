@@ -11,7 +11,7 @@ AZURITE := node_modules/.bin/azurite
 WITH_LOCAL_SETTINGS := $(PY) -m tests.support.localenv --
 NAME ?=
 
-.PHONY: help setup services-up services-down migrate serve demo test lint bench bench-peers run-timer clean
+.PHONY: help setup services-up services-down migrate serve demo test lint bench bench-api bench-peers run-timer clean
 
 help:
 	@echo "make demo | test | serve | services-up | services-down | migrate | lint | bench | run-timer NAME=..."
@@ -52,6 +52,9 @@ test: setup
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+bench-api: services-up
+	$(WITH_LOCAL_SETTINGS) $(PY) -m tests.benchmarks api
 
 bench: services-up
 	$(WITH_LOCAL_SETTINGS) $(PY) -m tests.benchmarks

@@ -4,7 +4,8 @@ A new PostgreSQL connection costs a TCP (and in Azure a TLS) handshake plus auth
 than most API queries themselves; a function instance serves many requests, so it keeps a few
 connections open. Each request gets one REPEATABLE READ, READ ONLY transaction (every query of
 a response sees the same snapshot, e.g. all statistics of one user) with the statement timeout of
-the settings; `prepare_threshold=None` keeps it usable behind PgBouncer's transaction pooling.
+the settings and without JIT; `prepare_threshold=None` keeps it usable behind PgBouncer's
+transaction pooling.
 """
 
 from __future__ import annotations
@@ -62,8 +63,11 @@ def _pool(settings: Settings) -> ConnectionPool:
 def read_transaction(settings: Settings) -> Iterator[psycopg.Connection]:
     """A pooled connection inside one read-only snapshot transaction with a statement timeout."""
     with _pool(settings).connection() as conn:
+        # JIT compiles for 100-400 ms whenever the planner's cost estimate is high, which set-
+        # returning functions (unnest, regexp_split_to_table, jsonb_path_query) inflate: far more
+        # than these queries take to run, so API transactions never use it.
         conn.execute(
-            "SELECT set_config('statement_timeout', %s, true)",
+            "SELECT set_config('statement_timeout', %s, true), set_config('jit', 'off', true)",
             (str(settings.database_statement_timeout_ms),),
         )
         yield conn

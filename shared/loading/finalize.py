@@ -115,8 +115,8 @@ def finalize_month(
                 _prune_to_collection(conn, warnings)
             conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
             conn.execute(read_sql("finalize_indexes.sql"))
-            # The HTTP API's search documents (issue 6; SQL owned by shared/queries).
-            conn.execute(load_sql("search_documents"))
+            # The HTTP API's search documents and credit roles (issue 6; SQL in shared/queries).
+            conn.execute(load_sql("api_structures"))
             for table in ALL_TABLES:
                 conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
         rows_per_table = _row_counts(conn)

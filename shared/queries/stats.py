@@ -43,10 +43,6 @@ _SNAPSHOT_PATHS = {
     "artists": "$.artists[*].name",
 }
 
-_SPLIT_ROLES = """
-    CROSS JOIN LATERAL regexp_split_to_table(coalesce(c.role, ''), ',(?![^\\[]*\\])') AS part"""
-_ROLE = "trim(regexp_replace(part, '\\s*\\[.*\\]\\s*$', ''))"
-
 
 def _counts(conn: psycopg.Connection, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"value": str(v), "count": n} for v, n in conn.execute(query, params)]
@@ -124,11 +120,8 @@ def _decades(conn: psycopg.Connection, params: dict[str, Any], served: bool) -> 
 def _roles(conn: psycopg.Connection, params: dict[str, Any]) -> list[dict[str, Any]]:
     rows = conn.execute(
         f"WITH {_ITEMS}, credits AS MATERIALIZED ("
-        f" SELECT DISTINCT i.instance_id, {_ROLE} AS role, c.name"
-        " FROM items AS i JOIN ("
-        "  SELECT release_id, name, role FROM discogs.release_artists WHERE extra"
-        "  UNION ALL SELECT release_id, name, role FROM discogs.release_track_artists WHERE extra"
-        f" ) AS c ON c.release_id = i.release_id {_SPLIT_ROLES}"
+        " SELECT DISTINCT i.instance_id, c.role, c.name"
+        " FROM items AS i JOIN discogs.credit_roles AS c ON c.release_id = i.release_id"
         " ), top_roles AS ("
         "  SELECT role, count(DISTINCT instance_id) AS n FROM credits"
         "  WHERE role <> '' AND name IS NOT NULL"

@@ -205,8 +205,8 @@ def test_artist_credit_roles_are_split_and_counted_per_release(api, db):
 
     per_role: dict[str, set[int]] = {}
     for release_id, role in raw:
-        for part in re.split(r",(?![^\[]*\])", role or ""):
-            name = re.sub(r"\s*\[.*\]\s*$", "", part).strip()
+        for part in re.sub(r"\s*\[[^\]]*\]", "", role or "").split(","):
+            name = part.strip()
             if name:
                 per_role.setdefault(name, set()).add(release_id)
     expected = sorted(

@@ -21,8 +21,8 @@ def _fetch(db, query: str, *params) -> list[dict]:
 
 def _split_roles(role: str | None) -> set[str]:
     names = set()
-    for part in re.split(r",(?![^\[]*\])", role or ""):
-        name = re.sub(r"\s*\[.*\]\s*$", "", part).strip()
+    for part in re.sub(r"\s*\[[^\]]*\]", "", role or "").split(","):
+        name = part.strip()
         if name:
             names.add(name)
     return names

@@ -1,6 +1,5 @@
--- One artist with names, members/groups and release counts by role. Parameters: id.
--- A credit role such as "Producer, Mixed By [Assistant]" counts for each listed role, with the
--- bracketed detail dropped, so roles add up across spellings of the same job.
+-- One artist with names, members/groups and release counts by role (release and track credits,
+-- one count per release; roles normalized in credit_roles, see api_structures.sql). Parameters: id.
 SELECT jsonb_build_object(
     'id', a.id, 'name', a.name, 'real_name', a.real_name, 'profile', a.profile,
     'data_quality', a.data_quality,
@@ -24,21 +23,7 @@ SELECT jsonb_build_object(
             ORDER BY releases DESC, role)
         FROM (
             SELECT role, count(DISTINCT release_id) AS releases
-            FROM (
-                SELECT c.release_id,
-                    trim(regexp_replace(part, '\s*\[.*\]\s*$', '')) AS role
-                FROM (
-                    SELECT release_id, role FROM discogs.release_artists
-                    WHERE artist_id = a.id AND extra
-                    UNION ALL
-                    SELECT release_id, role FROM discogs.release_track_artists
-                    WHERE artist_id = a.id AND extra
-                ) AS c
-                CROSS JOIN LATERAL regexp_split_to_table(coalesce(c.role, ''), ',(?![^\[]*\])')
-                    AS part
-            ) AS roles
-            WHERE role <> ''
-            GROUP BY role
+            FROM discogs.credit_roles WHERE artist_id = a.id GROUP BY role
         ) AS counted), '[]')
 )
 FROM discogs.artists AS a

@@ -1,6 +1,30 @@
--- Search documents of one dump month (issue 6), built by finalize inside the month's import schema
--- (search_path = that schema, public) after the entity tables and their keys exist, so the swap
--- brings them in with the month. One row per release, master, artist and label:
+-- What the HTTP API (issue 6) reads besides the entity tables, built by finalize inside the month's
+-- import schema (search_path = that schema, public) after the entity tables and their keys exist,
+-- so the swap brings them in with the month.
+--
+-- 1. credit_roles: every (release, credited artist, single role) of the extra credits of releases
+--    and tracks, with the bracketed detail dropped and combined roles split ("Producer, Mixed By
+--    [Assistant]" gives Producer and Mixed By). Normalizing once here keeps regular expressions
+--    out of the artist page and the user statistics.
+DROP TABLE IF EXISTS credit_roles;
+
+CREATE TABLE credit_roles AS
+SELECT DISTINCT c.release_id, c.artist_id, c.name, trim(part) AS role
+FROM (
+    SELECT release_id, artist_id, name, regexp_replace(role, '\s*\[[^]]*\]', '', 'g') AS roles
+    FROM release_artists WHERE extra AND role IS NOT NULL
+    UNION ALL
+    SELECT release_id, artist_id, name, regexp_replace(role, '\s*\[[^]]*\]', '', 'g')
+    FROM release_track_artists WHERE extra AND role IS NOT NULL
+) AS c
+CROSS JOIN LATERAL string_to_table(c.roles, ',') AS part
+WHERE trim(part) <> '';
+
+CREATE INDEX credit_roles_release ON credit_roles (release_id);
+CREATE INDEX credit_roles_artist ON credit_roles (artist_id, role);
+ANALYZE credit_roles;
+
+-- 2. search_documents: one row per release, master, artist and label:
 --   title/subtitle: what is shown; search_text: folded text for trigram (typo) matching;
 --   tsv: weighted full-text vector (A title, B artists, C labels/catalog numbers/other names);
 --   year, decade, genres, styles, country, formats, labels: filters and facets.
