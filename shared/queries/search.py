@@ -137,15 +137,26 @@ def _fold(conn: psycopg.Connection, text: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Statements:
-    """The SQL of one search: the page, and the facets (first page only), with parameters."""
+    """The one statement of a search page, with its parameters.
 
-    page: sql.Composable
-    facets: sql.Composable | None
+    A first page with facets runs ONE statement: the matching set is computed once (its index
+    scans, rechecks and scores are the expensive part), then both the page and the facet counts
+    are taken from it. Rows come back tagged: `hit` rows in page order, `facet` rows, `total`.
+    """
+
+    statement: sql.Composable
     params: dict[str, Any]
+    with_facets: bool
+
+
+_COLUMNS = (
+    "entity_type, entity_id, title, subtitle, year, country, genres, styles, formats, labels,"
+    " master_id, score"
+)
 
 
 def build(conn: psycopg.Connection, query: SearchQuery) -> Statements:
-    """The statements `search` runs (also used to EXPLAIN them in the benchmark)."""
+    """The statement `search` runs (also used to EXPLAIN it in the benchmark)."""
     where, params = _conditions(query)
     if query.q:
         params["qn"], params["tsq"] = _fold(conn, query.q)
@@ -159,7 +170,6 @@ def build(conn: psycopg.Connection, query: SearchQuery) -> Statements:
     else:
         score = sql.SQL("NULL::float8")
     filters = sql.SQL(" AND ").join(where) if where else sql.SQL("TRUE")
-    key = _sort_key(query)
     direction = sql.SQL("DESC" if _descending(query) else "ASC")
     page_filter = sql.SQL("TRUE")
     if query.after is not None:
@@ -168,57 +178,24 @@ def build(conn: psycopg.Connection, query: SearchQuery) -> Statements:
         )
         params["k"], params["t"], params["i"] = query.after
     params["limit"] = query.limit + 1
-    statement = sql.SQL(
-        "SELECT * FROM ("
-        " SELECT entity_type, entity_id, title, subtitle, year, country, genres, styles, formats,"
-        "  labels, master_id, score, {key} AS sort_key"
+    matched = sql.SQL(
+        "SELECT {columns}, decade, {key} AS sort_key"
         " FROM (SELECT d.*, {score} AS score FROM discogs.search_documents AS d"
         "  WHERE {filters}) AS d"
-        ") AS matched WHERE {page_filter}"
-        " ORDER BY sort_key {dir}, entity_type {dir}, entity_id {dir} LIMIT %(limit)s"
-    ).format(key=key, score=score, filters=filters, page_filter=page_filter, dir=direction)
-    facets = None
-    if query.facets and query.after is None:
-        facets = _facet_statement(filters)
-        params["facet_limit"] = FACET_LIMIT
-    return Statements(statement, facets, params)
-
-
-def search(conn: psycopg.Connection, query: SearchQuery) -> SearchResult:
-    statements = build(conn, query)
-    rows = conn.execute(statements.page, statements.params).fetchall()
-    items = [
-        {
-            "type": r[0],
-            "id": r[1],
-            "title": r[2],
-            "subtitle": r[3],
-            "year": r[4],
-            "country": r[5],
-            "genres": r[6],
-            "styles": r[7],
-            "formats": r[8],
-            "labels": r[9],
-            "master_id": r[10],
-            "score": r[11],
-        }
-        for r in rows[: query.limit]
-    ]
-    next_position = None
-    if len(rows) > query.limit:
-        last = rows[query.limit - 1]
-        next_position = [last[12], last[0], last[1]]
-    result = SearchResult(items=items, next_position=next_position)
-    if statements.facets is not None:
-        result.total, result.facets = _facets(conn, statements.facets, statements.params)
-    return result
-
-
-def _facet_statement(filters: sql.Composable) -> sql.Composable:
-    return sql.SQL(
-        "WITH m AS MATERIALIZED ("
-        " SELECT d.genres, d.styles, d.decade, d.formats, d.country"
-        " FROM discogs.search_documents AS d WHERE {filters}),"
+    ).format(columns=sql.SQL(_COLUMNS), key=_sort_key(query), score=score, filters=filters)
+    order = sql.SQL("sort_key {dir}, entity_type {dir}, entity_id {dir}").format(dir=direction)
+    with_facets = query.facets and query.after is None
+    if not with_facets:
+        statement = sql.SQL(
+            "SELECT 'hit', {columns}, sort_key FROM ({matched}) AS m WHERE {page_filter}"
+            " ORDER BY {order} LIMIT %(limit)s"
+        ).format(columns=sql.SQL(_COLUMNS), matched=matched, page_filter=page_filter, order=order)
+        return Statements(statement, params, with_facets=False)
+    params["facet_limit"] = FACET_LIMIT
+    statement = sql.SQL(
+        "WITH m AS MATERIALIZED ({matched}),"
+        " page AS (SELECT {columns}, sort_key, row_number() OVER (ORDER BY {order}) AS ordinal"
+        "  FROM m ORDER BY {order} LIMIT %(limit)s),"
         " v AS ("
         "  SELECT 'genre' AS facet, unnest(genres) AS value FROM m"
         "  UNION ALL SELECT 'style', unnest(styles) FROM m"
@@ -228,21 +205,50 @@ def _facet_statement(filters: sql.Composable) -> sql.Composable:
         " c AS (SELECT facet, value, count(*) AS n,"
         "  row_number() OVER (PARTITION BY facet ORDER BY count(*) DESC, value) AS rank"
         "  FROM v WHERE value IS NOT NULL GROUP BY facet, value)"
-        " SELECT facet, value, n FROM c WHERE rank <= %(facet_limit)s"
-        " UNION ALL SELECT 'total', NULL, count(*) FROM m"
-    ).format(filters=filters)
+        " SELECT 'hit' AS kind, {columns}, sort_key, ordinal, NULL AS facet, NULL AS value,"
+        "  NULL::bigint AS n FROM page"
+        " UNION ALL SELECT 'facet', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+        "  NULL, NULL, NULL, NULL, facet, value, n FROM c WHERE rank <= %(facet_limit)s"
+        " UNION ALL SELECT 'total', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+        "  NULL, NULL, NULL, NULL, NULL, NULL, count(*) FROM m"
+    ).format(matched=matched, columns=sql.SQL(_COLUMNS), order=order)
+    return Statements(statement, params, with_facets=True)
 
 
-def _facets(
-    conn: psycopg.Connection, statement: sql.Composable, params: dict[str, Any]
-) -> tuple[int, dict[str, list[dict[str, Any]]]]:
-    facets: dict[str, list[dict[str, Any]]] = {name: [] for name in FACETS}
-    total = 0
-    for facet, value, count in conn.execute(statement, params):
-        if facet == "total":
-            total = count
-        else:
-            facets[facet].append({"value": value, "count": count})
-    for values in facets.values():
-        values.sort(key=lambda v: (-v["count"], v["value"]))
-    return total, facets
+def search(conn: psycopg.Connection, query: SearchQuery) -> SearchResult:
+    statements = build(conn, query)
+    rows = conn.execute(statements.statement, statements.params).fetchall()
+    hits = [r for r in rows if r[0] == "hit"]
+    if statements.with_facets:
+        hits.sort(key=lambda r: r[14])
+    keys = (
+        "type",
+        "id",
+        "title",
+        "subtitle",
+        "year",
+        "country",
+        "genres",
+        "styles",
+        "formats",
+        "labels",
+        "master_id",
+        "score",
+    )
+    items = [dict(zip(keys, r[1:13], strict=True)) for r in hits[: query.limit]]
+    next_position = None
+    if len(hits) > query.limit:
+        last = hits[query.limit - 1]
+        next_position = [last[13], last[1], last[2]]
+    result = SearchResult(items=items, next_position=next_position)
+    if statements.with_facets:
+        facets: dict[str, list[dict[str, Any]]] = {name: [] for name in FACETS}
+        for row in rows:
+            if row[0] == "facet":
+                facets[row[15]].append({"value": row[16], "count": row[17]})
+            elif row[0] == "total":
+                result.total = row[17]
+        for values in facets.values():
+            values.sort(key=lambda v: (-v["count"], v["value"]))
+        result.facets = facets
+    return result

@@ -377,15 +377,11 @@ def _measure(url: str, iterations: int, size: int, plans: dict[str, str]) -> dic
 
 def _explain(conn: psycopg.Connection, query: search_queries.SearchQuery) -> str:
     statements = search_queries.build(conn, query)
-    text = []
-    for part in (statements.page, statements.facets):
-        if part is None:
-            continue
-        rows = conn.execute(
-            sql.SQL("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {}").format(part), statements.params
-        ).fetchall()
-        text.append("\n".join(r[0] for r in rows))
-    return "\n\n".join(text)
+    rows = conn.execute(
+        sql.SQL("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {}").format(statements.statement),
+        statements.params,
+    ).fetchall()
+    return "\n".join(r[0] for r in rows)
 
 
 # --- report -------------------------------------------------------------------------------------
