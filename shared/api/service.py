@@ -16,7 +16,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg_pool import PoolTimeout
 
-from shared.api import models
+from shared.api import memo, models
 from shared.api.caching import CacheKind, cache_control
 from shared.api.cors import cors_headers, preflight_headers
 from shared.api.cursor import decode_cursor, encode_cursor, fingerprint
@@ -228,7 +228,20 @@ def _user_stats(request: ApiRequest, conn: psycopg.Connection) -> tuple[Any, Cac
     parse_username(raw_username)
     p = parse_params(UserStatsParams, request.query)
     username, _ = _user(conn, raw_username)
-    return models.UserStats(**stats.user_stats(conn, username, p.top)), None
+    info = conn.info
+    key = (
+        info.host,
+        info.port,
+        info.dbname,
+        username,
+        p.top,
+        stats.user_stats_fingerprint(conn, username),
+    )
+    found = memo.USER_STATS.get(key)
+    if found is None:
+        found = models.UserStats(**stats.user_stats(conn, username, p.top))
+        memo.USER_STATS.put(key, found)
+    return found, None
 
 
 def _database_stats(request: ApiRequest, conn: psycopg.Connection) -> tuple[Any, CacheKind | None]:

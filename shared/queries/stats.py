@@ -7,7 +7,8 @@ the items whose release is loaded (`totals.matched_releases` says how many). A d
 earliest year of the release's master (the master's year or its earliest dated version), so a
 reissue counts in its original decade; without a master the release's own year is used.
 Playing time sums the known track durations of each distinct release once (an index track's own
-duration replaces those of its sub-tracks).
+duration replaces those of its sub-tracks). Per-release credit roles, playing times and per-master
+earliest years are computed once per month at finalize (`sql/api_structures.sql`).
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ from shared.queries.served import dump_served, served_dump_date
 ROLE_LIMIT = 5
 EXACT_COUNT_BELOW = 100_000
 
-_ITEMS = """
-    items AS (
+_ITEMS_BODY = """(
         SELECT i.instance_id, i.release_id, i.rating, i.date_added,
             i.basic_information AS bi,
             nullif(CASE WHEN i.basic_information->>'year' ~ '^[0-9]{1,4}$'
@@ -34,13 +34,16 @@ _ITEMS = """
         FROM account.collection_items AS i
         WHERE i.username = %(username)s AND i.removed_at IS NULL
     )"""
+_ITEMS = "items AS " + _ITEMS_BODY
+_ITEMS_MATERIALIZED = "items AS MATERIALIZED " + _ITEMS_BODY
 
-_SNAPSHOT_PATHS = {
-    "genres": "$.genres[*]",
-    "styles": "$.styles[*]",
-    "labels": "$.labels[*].name",
-    "formats": "$.formats[*].name",
-    "artists": "$.artists[*].name",
+# breakdown name -> (array key in basic_information, key of the name inside elements or None)
+_SNAPSHOT_ARRAYS = {
+    "genres": ("genres", None),
+    "styles": ("styles", None),
+    "labels": ("labels", "name"),
+    "formats": ("formats", "name"),
+    "artists": ("artists", "name"),
 }
 
 
@@ -70,18 +73,30 @@ def _totals(conn: psycopg.Connection, params: dict[str, Any], served: bool) -> d
     return dict(zip(keys, row, strict=True))
 
 
-def _snapshot_breakdown(
-    conn: psycopg.Connection, path: str, params: dict[str, Any]
-) -> list[dict[str, Any]]:
-    return _counts(
-        conn,
-        f"WITH {_ITEMS} SELECT value, count(*) FROM ("
-        " SELECT DISTINCT i.instance_id, v #>> '{}' AS value"
-        " FROM items AS i CROSS JOIN LATERAL jsonb_path_query(i.bi, %(path)s::jsonpath) AS v"
-        ") AS per_item WHERE value IS NOT NULL AND value <> ''"
-        " GROUP BY value ORDER BY count(*) DESC, value LIMIT %(top)s",
-        {**params, "path": path},
-    )
+def _snapshot_breakdowns(conn: psycopg.Connection, params: dict[str, Any]) -> dict[str, list]:
+    """Genres, styles, labels, formats and artists in one pass over the items' snapshots."""
+    parts = []
+    for name, (key, inner) in _SNAPSHOT_ARRAYS.items():
+        element = f"e.value->>'{inner}'" if inner else "e.value #>> '{}'"
+        parts.append(
+            f"SELECT '{name}' AS breakdown, i.instance_id, {element} AS value FROM items AS i"
+            f" CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(i.bi->'{key}')"
+            f" = 'array' THEN i.bi->'{key}' ELSE '[]'::jsonb END) AS e"
+        )
+    rows = conn.execute(
+        f"WITH {_ITEMS_MATERIALIZED}, v AS (SELECT DISTINCT * FROM ("
+        + " UNION ALL ".join(parts)
+        + ") AS x WHERE value IS NOT NULL AND value <> ''),"
+        " c AS (SELECT breakdown, value, count(*) AS n, row_number() OVER"
+        "  (PARTITION BY breakdown ORDER BY count(*) DESC, value) AS rank"
+        "  FROM v GROUP BY breakdown, value)"
+        " SELECT breakdown, value, n FROM c WHERE rank <= %(top)s ORDER BY breakdown, rank",
+        params,
+    ).fetchall()
+    found: dict[str, list] = {name: [] for name in _SNAPSHOT_ARRAYS}
+    for breakdown, value, n in rows:
+        found[breakdown].append({"value": value, "count": n})
+    return found
 
 
 def _countries(conn: psycopg.Connection, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -97,14 +112,10 @@ def _countries(conn: psycopg.Connection, params: dict[str, Any]) -> list[dict[st
 
 def _decades(conn: psycopg.Connection, params: dict[str, Any], served: bool) -> list[dict]:
     if served:
-        year = (
-            "coalesce(least(nullif(m.year, 0), (SELECT min(v.released_year)"
-            " FROM discogs.releases AS v WHERE v.master_id = r.master_id AND v.released_year > 0)),"
-            " nullif(r.released_year, 0), i.snapshot_year)"
-        )
+        year = "coalesce(y.earliest_year, nullif(r.released_year, 0), i.snapshot_year)"
         source = (
             "items AS i LEFT JOIN discogs.releases AS r ON r.id = i.release_id"
-            " LEFT JOIN discogs.masters AS m ON m.id = r.master_id"
+            " LEFT JOIN discogs.master_years AS y ON y.master_id = r.master_id"
         )
     else:
         year, source = "i.snapshot_year", "items AS i"
@@ -118,37 +129,37 @@ def _decades(conn: psycopg.Connection, params: dict[str, Any], served: bool) -> 
 
 
 def _roles(conn: psycopg.Connection, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The most credited roles and, for each, the artists credited on most items. Work is done
+    per distinct release (credit_roles holds each release's roles once) and weighted by how many
+    copies of the release the user owns, so it equals counting items."""
     rows = conn.execute(
-        f"WITH {_ITEMS}, credits AS MATERIALIZED ("
-        " SELECT DISTINCT i.instance_id, c.role, c.name"
-        " FROM items AS i JOIN discogs.credit_roles AS c ON c.release_id = i.release_id"
+        f"WITH {_ITEMS}, copies AS (SELECT release_id, count(*) AS n FROM items GROUP BY 1),"
+        " credits AS MATERIALIZED ("
+        "  SELECT DISTINCT c.release_id, c.role, c.name, copies.n FROM copies"
+        "  JOIN discogs.credit_roles AS c ON c.release_id = copies.release_id"
+        "  WHERE c.name IS NOT NULL"
         " ), top_roles AS ("
-        "  SELECT role, count(DISTINCT instance_id) AS n FROM credits"
-        "  WHERE role <> '' AND name IS NOT NULL"
+        "  SELECT role, sum(n) AS n FROM (SELECT DISTINCT release_id, role, n FROM credits) AS r"
         "  GROUP BY role ORDER BY n DESC, role LIMIT %(role_limit)s"
         " ), ranked AS ("
-        "  SELECT c.role, c.name, count(*) AS n,"
-        "   row_number() OVER (PARTITION BY c.role ORDER BY count(*) DESC, c.name) AS rank"
-        "  FROM credits AS c JOIN top_roles USING (role) WHERE c.name IS NOT NULL"
-        "  GROUP BY c.role, c.name"
+        "  SELECT c.role, c.name, sum(c.n) AS n,"
+        "   row_number() OVER (PARTITION BY c.role ORDER BY sum(c.n) DESC, c.name) AS rank"
+        "  FROM credits AS c JOIN top_roles USING (role) GROUP BY c.role, c.name"
         " ) SELECT r.role, r.name, r.n FROM ranked AS r JOIN top_roles AS t USING (role)"
         " WHERE r.rank <= %(top)s ORDER BY t.n DESC, r.role, r.rank",
         {**params, "role_limit": ROLE_LIMIT},
     ).fetchall()
     roles: dict[str, list[dict[str, Any]]] = {}
     for role, name, n in rows:
-        roles.setdefault(role, []).append({"value": name, "count": n})
+        roles.setdefault(role, []).append({"value": name, "count": int(n)})
     return [{"role": role, "artists": artists} for role, artists in roles.items()]
 
 
 def _playing_time(conn: psycopg.Connection, params: dict[str, Any]) -> int:
     row = conn.execute(
-        f"WITH {_ITEMS} SELECT coalesce(sum(t.duration_seconds), 0)"
+        f"WITH {_ITEMS} SELECT coalesce(sum(p.seconds), 0)"
         " FROM (SELECT DISTINCT release_id FROM items) AS d"
-        " JOIN discogs.release_tracks AS t ON t.release_id = d.release_id"
-        " LEFT JOIN discogs.release_tracks AS p"
-        "  ON p.release_id = t.release_id AND p.sequence = t.parent_sequence"
-        " WHERE t.duration_seconds IS NOT NULL AND p.duration_seconds IS NULL",
+        " JOIN discogs.release_playing_time AS p ON p.release_id = d.release_id",
         params,
     ).fetchone()
     return int(row[0]) if row else 0
@@ -177,13 +188,32 @@ def _duplicates(conn: psycopg.Connection, params: dict[str, Any], served: bool) 
     ]
 
 
+def user_stats_fingerprint(conn: psycopg.Connection, username: str) -> tuple[str, ...]:
+    """What a user's statistics depend on: row counts and last changes of the account data, and
+    the identity of the served month's releases table (it changes with every swap)."""
+    row = conn.execute(
+        "SELECT"
+        " (SELECT (count(*), max(updated_at), max(removed_at))::text"
+        "  FROM account.collection_items WHERE username = %(u)s),"
+        " (SELECT (count(*), max(updated_at), max(removed_at))::text"
+        "  FROM account.wantlist_items WHERE username = %(u)s),"
+        " (SELECT (count(*), max(updated_at), max(removed_at), max(sold_at))::text"
+        "  FROM account.inventory_listings WHERE username = %(u)s),"
+        " (SELECT (count(*), max(fetched_at))::text"
+        "  FROM account.collection_values WHERE username = %(u)s),"
+        " to_regclass('discogs.releases')::oid::text,"
+        " to_regclass('discogs.master_years')::oid::text",
+        {"u": username},
+    ).fetchone()
+    return tuple(str(value) for value in row or ())
+
+
 def user_stats(conn: psycopg.Connection, username: str, top: int) -> dict[str, Any]:
     """Every statistic of one (resolved) user, from one consistent snapshot."""
     params = {"username": username, "top": top}
     served = dump_served(conn)
     stats: dict[str, Any] = {"username": username, "totals": _totals(conn, params, served)}
-    for name, path in _SNAPSHOT_PATHS.items():
-        stats[name] = _snapshot_breakdown(conn, path, params)
+    stats.update(_snapshot_breakdowns(conn, params))
     stats["countries"] = _countries(conn, params) if served else []
     stats["decades"] = _decades(conn, params, served)
     stats["roles"] = _roles(conn, params) if served else []

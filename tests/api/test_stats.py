@@ -189,3 +189,24 @@ def test_database_stats_rows_per_table(api, db):
     assert tables[("discogs", "releases")]["rows"] == 1000
     assert body["database_bytes"] > sum(t["bytes"] for t in body["tables"]) / 2
     assert api.get("stats").headers["cache-control"] == "no-store"
+
+
+def test_user_stats_follow_a_sync_immediately(api, account):
+    """Statistics are memoized per process, keyed by a fingerprint of the data they read: a sync
+    that changes a rating and removes an item shows in the very next answer."""
+    from shared.sync.service import run_foreground
+    from tests.api.conftest import PACING, USERNAME
+
+    before = api.ok("users/digger/stats")
+    assert api.ok("users/digger/stats") == before  # served again, unchanged
+    user = account["user"]
+    changed = next(item for item in user.collection if item["rating"] == 5)
+    changed["rating"] = 1
+    removed = user.collection.pop()
+    job = run_foreground(account["settings"], USERNAME, ("collection",), full=True, pacing=PACING)
+    assert job.state == "succeeded", job.errors
+    after = api.ok("users/digger/stats")
+    ratings = {r["rating"]: r["count"] for r in after["ratings"]}
+    old = {r["rating"]: r["count"] for r in before["ratings"]}
+    assert ratings.get(5, 0) == old[5] - (1 if removed["rating"] != 5 else 2)
+    assert after["totals"]["items"] == before["totals"]["items"] - 1

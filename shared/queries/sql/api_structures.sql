@@ -24,7 +24,36 @@ CREATE INDEX credit_roles_release ON credit_roles (release_id);
 CREATE INDEX credit_roles_artist ON credit_roles (artist_id, role);
 ANALYZE credit_roles;
 
--- 2. search_documents: one row per release, master, artist and label:
+-- 2. release_playing_time: the known playing time of each release (an index track's own duration
+--    replaces those of its sub-tracks), and master_years: the earliest year of each master (its
+--    own year or its earliest dated version), so user statistics need no per-item subqueries.
+DROP TABLE IF EXISTS release_playing_time;
+
+CREATE TABLE release_playing_time AS
+SELECT t.release_id, sum(t.duration_seconds)::bigint AS seconds
+FROM release_tracks AS t
+LEFT JOIN release_tracks AS p ON p.release_id = t.release_id AND p.sequence = t.parent_sequence
+WHERE t.duration_seconds IS NOT NULL AND p.duration_seconds IS NULL
+GROUP BY t.release_id;
+
+ALTER TABLE release_playing_time ADD PRIMARY KEY (release_id);
+
+DROP TABLE IF EXISTS master_years;
+
+CREATE TABLE master_years AS
+SELECT coalesce(v.master_id, m.id) AS master_id,
+    least(nullif(m.year, 0), v.earliest) AS earliest_year
+FROM (
+    SELECT master_id, min(released_year) FILTER (WHERE released_year > 0) AS earliest
+    FROM releases WHERE master_id IS NOT NULL GROUP BY master_id
+) AS v
+FULL JOIN masters AS m ON m.id = v.master_id;
+
+ALTER TABLE master_years ADD PRIMARY KEY (master_id);
+ANALYZE release_playing_time;
+ANALYZE master_years;
+
+-- 3. search_documents: one row per release, master, artist and label:
 --   title/subtitle: what is shown; search_text: folded text for trigram (typo) matching;
 --   tsv: weighted full-text vector (A title, B artists, C labels/catalog numbers/other names);
 --   year, decade, genres, styles, country, formats, labels: filters and facets.
