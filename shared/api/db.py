@@ -23,6 +23,7 @@ from shared.settings import Settings
 
 POOL_MAX_SIZE = 4  # the host runs a few requests per worker process at once
 POOL_MAX_IDLE_SECONDS = 300.0
+WORK_MEM = "16MB"
 
 _pools: dict[str, ConnectionPool] = {}
 _lock = threading.Lock()
@@ -66,9 +67,11 @@ def read_transaction(settings: Settings) -> Iterator[psycopg.Connection]:
         # JIT compiles for 100-400 ms whenever the planner's cost estimate is high, which set-
         # returning functions (unnest, regexp_split_to_table, jsonb_path_query) inflate: far more
         # than these queries take to run, so API transactions never use it.
+        # work_mem: statistics hash tens of thousands of rows; the 4 MB default spills to disk.
         conn.execute(
-            "SELECT set_config('statement_timeout', %s, true), set_config('jit', 'off', true)",
-            (str(settings.database_statement_timeout_ms),),
+            "SELECT set_config('statement_timeout', %s, true), set_config('jit', 'off', true),"
+            " set_config('work_mem', %s, true)",
+            (str(settings.database_statement_timeout_ms), WORK_MEM),
         )
         yield conn
 

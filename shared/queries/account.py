@@ -124,6 +124,13 @@ def position_is_valid(kind: ListKind, sort: str, position: list[Any]) -> bool:
     return True
 
 
+# A folded word as a LIKE pattern matching it anywhere, its own wildcards escaped.
+_CONTAINS = (
+    "'%%' || replace(replace(replace(public.fold_text({word}), '\\', '\\\\'),"
+    " '%%', '\\%%'), '_', '\\_') || '%%'"
+)
+
+
 def _snapshot_text(shape: _ListShape) -> str:
     if shape.snapshot == "release":
         return "coalesce(i.release->>'title', '') || ' ' || coalesce(i.release->>'artist', '')"
@@ -146,7 +153,9 @@ def _conditions(
     if query.q:
         for n, word in enumerate(query.q.split()[:10]):
             where.append(
-                sql.SQL("strpos(public.fold_text({text}), public.fold_text({word})) > 0").format(
+                # LIKE on the folded text (the trigram index of migration 0400 serves it), with
+                # the word's own LIKE wildcards escaped: a plain substring match.
+                sql.SQL("public.fold_text({text}) LIKE " + _CONTAINS).format(
                     text=sql.SQL(_snapshot_text(shape)), word=sql.Placeholder(f"w{n}")
                 )
             )
