@@ -1,10 +1,12 @@
 """Search over the served month's search documents: ranked full-text plus trigram fuzzy matching
 on accent- and case-folded text, filters, facets of the matching set and keyset pagination.
 
-Relevance = 2 for an exact (folded) title + ts_rank of a full-text match + trigram word
-similarity to the title + half the similarity to title and artists, so an exact title comes
-first, full-text and title matches next, and a typo still matches through trigrams (`<%` on the
-folded title-and-artists text uses the GIN trigram index).
+When the query's words find enough documents by full text (tsvector, weighted title > artists >
+labels/other names), relevance = 2 for an exact (folded) title + 1 + ts_rank. When they find few
+(a typo, a partial word), trigram matching joins in (`<%` on the folded title-and-artists text,
+GIN trigram index) and relevance = 2 for an exact title + ts_rank of a full-text match + trigram
+word similarity to the title + half the similarity to title and artists. Either way an exact
+title comes first and full-text matches rank above fuzzy-only ones.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from psycopg import sql
 EntityType = Literal["release", "master", "artist", "label"]
 Sort = Literal["relevance", "year", "-year", "title", "-title"]
 FACET_LIMIT = 20
+FUZZY_BELOW = 50
 FACETS = ("genre", "style", "decade", "format", "country")
 ENTITY_TYPES: tuple[str, ...] = ("release", "master", "artist", "label")
 
@@ -81,8 +84,6 @@ def _descending(query: SearchQuery) -> bool:
 def _conditions(query: SearchQuery) -> tuple[list[sql.Composable], dict[str, Any]]:
     where: list[sql.Composable] = []
     params: dict[str, Any] = {}
-    if query.q:
-        where.append(sql.SQL("(d.tsv @@ %(tsq)s::tsquery OR %(qn)s <%% d.search_text)"))
     if query.type:
         where.append(sql.SQL("d.entity_type = %(type)s"))
         params["type"] = query.type
@@ -135,6 +136,23 @@ def _fold(conn: psycopg.Connection, text: str) -> tuple[str, str]:
     return row[0], row[1]
 
 
+def _fuzzy(conn: psycopg.Connection, where: list[sql.Composable], params: dict[str, Any]) -> bool:
+    """Whether trigram (typo) matching joins the full-text match: when the words themselves find
+    fewer than FUZZY_BELOW documents under the same filters. A common word then costs no
+    similarity computation over tens of thousands of rows, and a misspelled or partial word
+    (which full-text cannot find) still matches. The choice depends only on the query and the
+    served data, so every page of one query makes the same choice."""
+    filters = sql.SQL(" AND ").join([sql.SQL("d.tsv @@ %(tsq)s::tsquery"), *where])
+    row = conn.execute(
+        sql.SQL(
+            "SELECT count(*) FROM (SELECT 1 FROM discogs.search_documents AS d WHERE {}"
+            " LIMIT %(fuzzy_below)s) AS found"
+        ).format(filters),
+        {**params, "fuzzy_below": FUZZY_BELOW},
+    ).fetchone()
+    return bool(row) and row[0] < FUZZY_BELOW
+
+
 @dataclass(frozen=True)
 class Statements:
     """The one statement of a search page, with its parameters.
@@ -160,13 +178,21 @@ def build(conn: psycopg.Connection, query: SearchQuery) -> Statements:
     where, params = _conditions(query)
     if query.q:
         params["qn"], params["tsq"] = _fold(conn, query.q)
-        score = sql.SQL(
-            "(CASE WHEN d.title_key = left(%(qn)s, 200) THEN 2 ELSE 0 END"
-            " + CASE WHEN d.tsv @@ %(tsq)s::tsquery"
-            "   THEN ts_rank(d.tsv, %(tsq)s::tsquery) ELSE 0 END"
-            " + word_similarity(%(qn)s, d.title_key)"
-            " + 0.5 * word_similarity(%(qn)s, d.search_text))::float8"
-        )
+        if _fuzzy(conn, where, params):
+            where.append(sql.SQL("(d.tsv @@ %(tsq)s::tsquery OR %(qn)s <%% d.search_text)"))
+            score = sql.SQL(
+                "(CASE WHEN d.title_key = left(%(qn)s, 200) THEN 2 ELSE 0 END"
+                " + CASE WHEN d.tsv @@ %(tsq)s::tsquery"
+                "   THEN ts_rank(d.tsv, %(tsq)s::tsquery) ELSE 0 END"
+                " + word_similarity(%(qn)s, d.title_key)"
+                " + 0.5 * word_similarity(%(qn)s, d.search_text))::float8"
+            )
+        else:
+            where.append(sql.SQL("d.tsv @@ %(tsq)s::tsquery"))
+            score = sql.SQL(
+                "(CASE WHEN d.title_key = left(%(qn)s, 200) THEN 2 ELSE 0 END"
+                " + 1 + ts_rank(d.tsv, %(tsq)s::tsquery))::float8"
+            )
     else:
         score = sql.SQL("NULL::float8")
     filters = sql.SQL(" AND ").join(where) if where else sql.SQL("TRUE")
