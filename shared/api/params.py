@@ -139,10 +139,13 @@ class AccountListParams(PageParams, YearRange):
     genre: Text | None = None
     style: Text | None = None
     format: Text | None = None
-    rating: Annotated[int, Field(ge=0, le=5)] | None = None
+
+
+Rating = Annotated[int, Field(ge=0, le=5)]
 
 
 class CollectionParams(AccountListParams):
+    rating: Rating | None = Field(None, description="0 (unrated) to 5.")
     folder: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = Field(
         None, description="Folder id (0 is All)."
     )
@@ -161,6 +164,7 @@ class CollectionParams(AccountListParams):
 
 
 class WantlistParams(AccountListParams):
+    rating: Rating | None = Field(None, description="0 (unrated) to 5.")
     sort: Literal[
         "date_added",
         "-date_added",

@@ -7,6 +7,7 @@ real fault is a logged 500 problem.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable
@@ -319,13 +320,18 @@ def handle(name: str, request: ApiRequest) -> ApiResponse:
     return _finish(response, request)
 
 
+@functools.cache
+def _openapi_document(read_auth: str) -> bytes:
+    return json.dumps(build_openapi(read_auth=read_auth)).encode()
+
+
 def openapi_response(request: ApiRequest, *, read_auth: str) -> ApiResponse:
     try:
         parse_params(NoParams, request.query)
     except ApiError as error:
         return _finish(_problem(error, request), request)
-    document = build_openapi(read_auth=read_auth)
-    response = ApiResponse(200, json.dumps(document).encode())
+    document = _openapi_document(read_auth)
+    response = ApiResponse(200, document)
     response.headers["Cache-Control"] = cache_control(CacheKind.DUMP)
     return _finish(response, request)
 

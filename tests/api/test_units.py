@@ -71,6 +71,7 @@ def test_account_list_parameters():
     assert "query" in _errors(InventoryParams, {"price_min": "10", "price_max": "5"})
     assert "query.price_min" in _errors(InventoryParams, {"price_min": "NaN"})
     assert "query.price_min" in _errors(InventoryParams, {"price_min": "-1"})
+    assert _errors(InventoryParams, {"rating": "5"}) == {"query.rating": "unknown parameter"}
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "abc", "1e3", "99999999999999999999", "", "١٢"])
