@@ -34,8 +34,14 @@ _ITEMS_BODY = """(
         FROM account.collection_items AS i
         WHERE i.username = %(username)s AND i.removed_at IS NULL
     )"""
-_ITEMS = "items AS " + _ITEMS_BODY
+_ITEMS_SNAPSHOT = "items AS " + _ITEMS_BODY
 _ITEMS_MATERIALIZED = "items AS MATERIALIZED " + _ITEMS_BODY
+# Without the snapshot: queries that only need ids, ratings and dates never detoast it.
+_ITEMS = """items AS (
+        SELECT i.instance_id, i.release_id, i.rating, i.date_added
+        FROM account.collection_items AS i
+        WHERE i.username = %(username)s AND i.removed_at IS NULL
+    )"""
 
 # breakdown name -> (array key in basic_information, key of the name inside elements or None)
 _SNAPSHOT_ARRAYS = {
@@ -120,7 +126,7 @@ def _decades(conn: psycopg.Connection, params: dict[str, Any], served: bool) -> 
     else:
         year, source = "i.snapshot_year", "items AS i"
     rows = conn.execute(
-        f"WITH {_ITEMS} SELECT year / 10 * 10 AS decade, count(*) FROM ("
+        f"WITH {_ITEMS_SNAPSHOT} SELECT year / 10 * 10 AS decade, count(*) FROM ("
         f" SELECT {year} AS year FROM {source}) AS y WHERE year IS NOT NULL"
         " GROUP BY 1 ORDER BY 1",
         params,
@@ -176,7 +182,7 @@ def _duplicates(conn: psycopg.Connection, params: dict[str, Any], served: bool) 
     else:
         master, title, source = "i.snapshot_master_id", "i.bi->>'title'", "items AS i"
     rows = conn.execute(
-        f"WITH {_ITEMS} SELECT master_id, min(title), count(*) AS copies,"
+        f"WITH {_ITEMS_SNAPSHOT} SELECT master_id, min(title), count(*) AS copies,"
         " array_agg(DISTINCT release_id ORDER BY release_id)"
         f" FROM (SELECT {master} AS master_id, {title} AS title, i.release_id FROM {source}) AS x"
         " WHERE master_id IS NOT NULL GROUP BY master_id HAVING count(*) > 1"
