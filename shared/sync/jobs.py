@@ -238,15 +238,3 @@ def stale_jobs(conn: psycopg.Connection, older_than_seconds: float) -> list[str]
         (older_than_seconds,),
     ).fetchall()
     return [str(row[0]) for row in rows]
-
-
-def active_job_for(conn: psycopg.Connection, username: str, scope: tuple[str, ...]) -> Job | None:
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(
-            f"SELECT {_COLUMNS} FROM account.sync_jobs WHERE lower(username) = lower(%s) "
-            "AND state IN ('queued', 'running') AND scope && %s::text[] "
-            "ORDER BY created_at LIMIT 1",
-            (username, list(scope)),
-        )
-        row = cur.fetchone()
-    return Job.from_row(row) if row else None
