@@ -13,6 +13,7 @@ partial walk must never be read as "the user deleted the rest".
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
@@ -110,6 +111,11 @@ class JobRunner:
             except LeaseLostError:
                 log.warning("sync job %s: lease lost to another worker; stopping", job_id)
                 return RunOutcome("gone", None)
+            except KeyboardInterrupt:
+                # Ctrl-C in the CLI: give the job back so the next run resumes it at once.
+                with contextlib.suppress(Exception), conn.transaction():
+                    jobs.release(conn, job_id, token)
+                raise
 
     # --- loop -----------------------------------------------------------------------------------
 

@@ -49,6 +49,8 @@ def request_sync(
 
 
 def send_continuation(settings: Settings, job_id: str, *, step: int, delay: float = 0) -> None:
+    """Queue `{"job_id", "step"}`; `step` (pages done when sent) is for logs only — the job
+    row's cursor is what the next worker continues from."""
     body = json.dumps({"job_id": job_id, "step": step})
     queue(settings, settings.sync_queue).send_message(
         body, visibility_timeout=max(0, min(int(delay + 0.999), 7 * 24 * 3600))
