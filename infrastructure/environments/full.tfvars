@@ -1,0 +1,30 @@
+# Full: every release of the monthly dump (RELEASE_SCOPE=all), General Purpose database with
+# PgBouncer, private networking. Estimated cost in docs/deploy.md.
+#
+#   export TF_VAR_discogs_token=...
+#   terraform apply -var-file=environments/full.tfvars
+
+environment = "full"
+location    = "westeurope"
+
+network_mode = "private"
+
+release_scope = "all"
+sync_users    = ["your-discogs-username"]
+
+# General Purpose 4 vCores / 16 GiB: 1,703 user connections, PgBouncer, faster index builds.
+postgresql_sku                   = "GP_Standard_D4ds_v5"
+postgresql_storage_mb            = 262144
+postgresql_backup_retention_days = 14
+postgresql_parameters = {
+  maintenance_work_mem = "1048576" # 1 GB of 16 GiB RAM
+  max_wal_size         = "16384"
+}
+
+# Loader fan-out: 16 instances x (batchSize 1 + newBatchThreshold 1) x 1 connection = 32 COPY
+# connections at most, far below the server limit.
+maximum_instance_count = 16
+loader_max_connections = 32
+instance_memory_mb     = 2048
+# One warm instance for the HTTP API to avoid cold starts.
+always_ready = { http = 1 }
