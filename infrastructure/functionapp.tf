@@ -56,11 +56,11 @@ locals {
 
   # Platform settings: keyless telemetry, the identity azure-identity picks by default, and the
   # optional per-function queue concurrency overrides of host.json.
-  platform_settings = merge(
-    {
-      APPLICATIONINSIGHTS_AUTHENTICATION_STRING = "ClientId=${azurerm_user_assigned_identity.app.client_id};Authorization=AAD"
-      AZURE_CLIENT_ID                           = azurerm_user_assigned_identity.app.client_id
-    },
+  platform_settings = {
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING = "ClientId=${azurerm_user_assigned_identity.app.client_id};Authorization=AAD"
+    AZURE_CLIENT_ID                           = azurerm_user_assigned_identity.app.client_id
+  }
+  queue_concurrency_settings = merge(
     var.queue_batch_size == null ? {} : {
       AzureFunctionsJobHost__extensions__queues__batchSize = tostring(var.queue_batch_size)
     },
@@ -129,7 +129,7 @@ resource "azurerm_function_app_flex_consumption" "main" {
     remote_debugging_enabled               = false
   }
 
-  app_settings = merge(local.app_settings, local.platform_settings)
+  app_settings = merge(local.app_settings, local.platform_settings, local.queue_concurrency_settings)
 
   tags = local.tags
 

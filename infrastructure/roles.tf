@@ -7,11 +7,11 @@ locals {
   #                            timer singleton leases and keys (the host needs Owner, not Contributor)
   #   Queue Data Contributor - queue triggers (read/delete) and fan-out sends
   #   Table Data Contributor - ingestion, sync-job and rate-limit state tables
-  app_storage_roles = toset([
+  app_storage_roles = [
     "Storage Blob Data Owner",
     "Storage Queue Data Contributor",
     "Storage Table Data Contributor",
-  ])
+  ]
 
   operator_storage_roles = toset([
     "Storage Blob Data Contributor",
@@ -25,7 +25,7 @@ locals {
 }
 
 resource "azurerm_role_assignment" "app_storage" {
-  for_each             = local.app_storage_roles
+  for_each             = toset(local.app_storage_roles)
   scope                = azurerm_storage_account.main.id
   role_definition_name = each.value
   principal_id         = azurerm_user_assigned_identity.app.principal_id

@@ -4,10 +4,10 @@
 locals {
   # Every name the code uses (shared/settings.py); poison queues are what the Functions host moves a
   # message to after maxDequeueCount failures, provisioned so they can be monitored and drained.
-  app_containers = toset([var.dumps_container, var.chunks_container])
-  app_queues     = toset([var.fetch_queue, var.split_queue, var.load_queue, var.sync_queue])
-  all_queues     = toset(flatten([for q in local.app_queues : [q, "${q}-poison"]]))
-  app_tables     = toset([var.runs_table, var.jobs_table, var.rate_limit_table])
+  app_containers = [var.dumps_container, var.chunks_container]
+  app_queues     = [var.fetch_queue, var.split_queue, var.load_queue, var.sync_queue]
+  all_queues     = flatten([for q in local.app_queues : [q, "${q}-poison"]])
+  app_tables     = [var.runs_table, var.jobs_table, var.rate_limit_table]
 }
 
 resource "azurerm_storage_account" "main" {
@@ -69,7 +69,7 @@ resource "azurerm_storage_account" "main" {
 
 resource "azurerm_storage_container" "app" {
   #checkov:skip=CKV2_AZURE_21:The check wants classic Storage Insights, which needs the account key (disabled here); blob reads, writes and deletes are logged by azurerm_monitor_diagnostic_setting.storage_blob instead.
-  for_each              = local.app_containers
+  for_each              = toset(local.app_containers)
   name                  = each.value
   storage_account_id    = azurerm_storage_account.main.id
   container_access_type = "private"
@@ -83,14 +83,14 @@ resource "azurerm_storage_container" "deployment" {
 }
 
 resource "azurerm_storage_queue" "app" {
-  for_each           = local.all_queues
+  for_each           = toset(local.all_queues)
   name               = each.value
   storage_account_id = azurerm_storage_account.main.id
 }
 
 resource "azurerm_storage_table" "app" {
   #checkov:skip=CKV2_AZURE_20:The check wants classic Storage Insights, which needs the account key (disabled here); table writes and deletes are logged by azurerm_monitor_diagnostic_setting.storage_table, reads are not (the rate-limit table is read before every Discogs call).
-  for_each           = local.app_tables
+  for_each           = toset(local.app_tables)
   name               = each.value
   storage_account_id = azurerm_storage_account.main.id
 }
