@@ -16,6 +16,10 @@ resource "azurerm_subnet" "functions" {
   resource_group_name  = azurerm_resource_group.main.name
   virtual_network_name = azurerm_virtual_network.main[0].name
   address_prefixes     = [var.function_subnet_prefix]
+  # All of the app's outbound traffic leaves through this subnet (Discogs, Storage, Key Vault,
+  # Application Insights). Azure is retiring implicit outbound access for new subnets: keep it
+  # explicit here, or set nat_gateway_enabled for a NAT gateway (and a fixed egress IP).
+  default_outbound_access_enabled = !var.nat_gateway_enabled
 
   # Flex Consumption VNet integration requires a subnet delegated to Microsoft.App/environments.
   delegation {
@@ -137,4 +141,38 @@ resource "azurerm_private_dns_zone_virtual_network_link" "postgresql" {
   private_dns_zone_id = azurerm_private_dns_zone.postgresql[0].id
   virtual_network_id  = azurerm_virtual_network.main[0].id
   tags                = local.tags
+}
+
+# Optional NAT gateway for the function subnet: explicit outbound internet access that does not
+# depend on implicit default outbound access, and one fixed egress IP (e.g. for allow-lists).
+resource "azurerm_public_ip" "nat" {
+  count               = local.private_network && var.nat_gateway_enabled ? 1 : 0
+  name                = "pip-${local.base}-nat"
+  resource_group_name = azurerm_resource_group.main.name
+  location            = azurerm_resource_group.main.location
+  allocation_method   = "Static"
+  sku                 = "Standard"
+  tags                = local.tags
+}
+
+resource "azurerm_nat_gateway" "main" {
+  count                   = local.private_network && var.nat_gateway_enabled ? 1 : 0
+  name                    = "ng-${local.base}"
+  resource_group_name     = azurerm_resource_group.main.name
+  location                = azurerm_resource_group.main.location
+  sku_name                = "Standard"
+  idle_timeout_in_minutes = 10
+  tags                    = local.tags
+}
+
+resource "azurerm_nat_gateway_public_ip_association" "main" {
+  count                = local.private_network && var.nat_gateway_enabled ? 1 : 0
+  nat_gateway_id       = azurerm_nat_gateway.main[0].id
+  public_ip_address_id = azurerm_public_ip.nat[0].id
+}
+
+resource "azurerm_subnet_nat_gateway_association" "functions" {
+  count          = local.private_network && var.nat_gateway_enabled ? 1 : 0
+  subnet_id      = azurerm_subnet.functions[0].id
+  nat_gateway_id = azurerm_nat_gateway.main[0].id
 }

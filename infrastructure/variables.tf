@@ -75,6 +75,15 @@ variable "postgresql_subnet_prefix" {
   default     = "10.42.2.0/24"
 }
 
+variable "nat_gateway_enabled" {
+  description = <<-EOT
+    Private mode: give the function subnet a NAT gateway (fixed egress IP, outbound access that
+    does not rely on Azure's implicit default outbound access). About 33 USD/month plus traffic.
+  EOT
+  type        = bool
+  default     = false
+}
+
 variable "postgresql_firewall_rules" {
   description = "Public mode only: named IPv4 ranges allowed to reach PostgreSQL (e.g. your office)."
   type = map(object({

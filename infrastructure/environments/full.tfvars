@@ -8,6 +8,8 @@ environment = "full"
 location    = "westeurope"
 
 network_mode = "private"
+# Explicit outbound access and one fixed egress IP for the function app (about 33 USD/month).
+nat_gateway_enabled = true
 
 release_scope = "all"
 sync_users    = ["your-discogs-username"]
