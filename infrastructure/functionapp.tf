@@ -60,14 +60,14 @@ locals {
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING = "ClientId=${azurerm_user_assigned_identity.app.client_id};Authorization=AAD"
     AZURE_CLIENT_ID                           = azurerm_user_assigned_identity.app.client_id
   }
-  queue_concurrency_settings = merge(
-    var.queue_batch_size == null ? {} : {
-      AzureFunctionsJobHost__extensions__queues__batchSize = tostring(var.queue_batch_size)
-    },
-    var.queue_new_batch_threshold == null ? {} : {
-      AzureFunctionsJobHost__extensions__queues__newBatchThreshold = tostring(var.queue_new_batch_threshold)
-    },
-  )
+  # Only the overrides that are set (a filtered map: a conditional between two different object
+  # literals would not type-check).
+  queue_concurrency_settings = {
+    for key, value in {
+      AzureFunctionsJobHost__extensions__queues__batchSize         = var.queue_batch_size
+      AzureFunctionsJobHost__extensions__queues__newBatchThreshold = var.queue_new_batch_threshold
+    } : key => tostring(value) if value != null
+  }
 }
 
 resource "azurerm_service_plan" "main" {

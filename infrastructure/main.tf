@@ -9,7 +9,7 @@ locals {
 
   resource_group_name    = "rg-${local.base}"
   identity_name          = "id-${local.base}"
-  storage_account_name   = substr("st${local.compact}${local.suffix}", 0, 24)
+  storage_account_name   = "st${substr(local.compact, 0, 16)}${local.suffix}"
   key_vault_name         = "kv-${substr(local.compact, 0, 14)}-${local.suffix}"
   function_app_name      = "func-${substr(local.base, 0, 20)}-${local.suffix}"
   service_plan_name      = "asp-${local.base}"

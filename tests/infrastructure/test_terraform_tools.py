@@ -36,6 +36,55 @@ def test_terraform_fmt_is_clean():
     )
 
 
+def _terraform_plan_of_variables(tmp_path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """`terraform plan` of a module holding only variables.tf: type-checks values and runs every
+    validation rule without providers (which cannot be downloaded here) or a cloud account."""
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        pytest.skip("terraform is not installed: variable values not type-checked")
+    shutil.copy(INFRASTRUCTURE / "variables.tf", tmp_path / "variables.tf")
+    env = {
+        **os.environ,
+        "TF_IN_AUTOMATION": "1",
+        "TF_INPUT": "0",
+        "TF_VAR_discogs_token": "example-token",
+        "NO_COLOR": "1",
+    }
+    return subprocess.run(
+        [terraform, "plan", "-refresh=false", "-lock=false", "-no-color", *arguments],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+    )
+
+
+@pytest.mark.parametrize("var_file", [None, "small.tfvars", "full.tfvars"])
+def test_variable_values_pass_their_types_and_validations(tmp_path, var_file):
+    arguments = [f"-var-file={INFRASTRUCTURE / 'environments' / var_file}"] if var_file else []
+    result = _terraform_plan_of_variables(tmp_path, *arguments)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "assignment",
+    [
+        "release_scope=some",
+        "instance_memory_mb=1024",
+        "network_mode=hybrid",
+        "postgresql_backup_retention_days=3",
+        "python_version=3.13",
+        "discogs_token=",
+    ],
+)
+def test_variable_validations_reject_bad_values(tmp_path, assignment):
+    result = _terraform_plan_of_variables(tmp_path, "-var", assignment)
+    assert result.returncode != 0
+    assert "Invalid value for variable" in result.stdout + result.stderr
+
+
 def _run_checkov(var_file: str | None) -> dict:
     assert CHECKOV.exists(), f"{CHECKOV} is missing: run `make checkov` (make test does it for you)"
     command = [
