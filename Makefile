@@ -14,7 +14,7 @@ NAME ?=
 .PHONY: help setup checkov services-up services-down migrate serve demo test lint bench run-timer clean
 
 help:
-	@echo "make demo | test | serve | services-up | services-down | migrate | lint | bench | run-timer NAME=..."
+	@echo "make demo | test | serve | services-up | services-down | migrate | lint | bench | checkov | run-timer NAME=..."
 
 setup: $(STAMP) $(AZURITE)
 
