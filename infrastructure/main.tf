@@ -11,7 +11,7 @@ locals {
   identity_name          = "id-${local.base}"
   storage_account_name   = "st${substr(local.compact, 0, 16)}${local.suffix}"
   key_vault_name         = "kv-${substr(local.compact, 0, 14)}-${local.suffix}"
-  function_app_name      = "func-${substr(local.base, 0, 20)}-${local.suffix}"
+  function_app_name      = "func-${trimsuffix(substr(local.base, 0, 20), "-")}-${local.suffix}"
   service_plan_name      = "asp-${local.base}"
   postgresql_server_name = "psql-${local.base}-${local.suffix}"
   database_name          = "cratedigger"

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 
 import pytest
 
-from tests.infrastructure.terraform_config import INFRASTRUCTURE, ROOT
+from tests.infrastructure.terraform_config import INFRASTRUCTURE, ROOT, parse_file
 
 CHECKOV = ROOT / ".local" / "checkov" / "bin" / "checkov"
 MIN_REASON_LENGTH = 40  # a skip must explain itself, not just name the check
@@ -139,3 +140,91 @@ def test_checkov_is_the_pinned_version():
         [str(CHECKOV), "--version"], capture_output=True, text=True, timeout=120, check=True
     ).stdout.strip()
     assert version == pinned
+
+
+# Naming rules of the globally unique resources (Azure resource-name rules; Flex Consumption
+# recommends function app names of at most 32 characters to avoid host id collisions).
+NAME_RULES = {
+    "storage_account_name": r"[a-z0-9]{3,24}",
+    "key_vault_name": r"(?!.*--)[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]",
+    "function_app_name": r"[a-z0-9][a-z0-9-]{0,30}[a-z0-9]",
+    "postgresql_server_name": r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]",
+    "resource_group_name": r"[-\w.()]{1,89}[-\w()]",
+}
+
+
+def _evaluate_main_locals(tmp_path, variables: dict[str, str]) -> dict[str, object]:
+    """Evaluate the locals of main.tf (names, flags) with a provider-less `terraform apply`:
+    the one data-source value they use, the subscription id, is replaced by a fixed UUID."""
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        pytest.skip("terraform is not installed: resource names not evaluated")
+    main_locals = parse_file(INFRASTRUCTURE / "main.tf")["locals"][0]
+    subscription = '"00000000-0000-0000-0000-000000000000"'
+    lines = ["locals {"]
+    for name, expression in main_locals.items():
+        text = str(expression).replace(
+            "data.azurerm_client_config.current.subscription_id", subscription
+        )
+        # hcl2 keeps interpolations as `${...}` text: quoted again, it is the same HCL expression.
+        quoted = f'"{text}"' if "${" in text else json.dumps(text)
+        lines.append(f"  {name} = {quoted}")
+    lines.append("}")
+    lines += [f'output "{name}" {{\n  value = local.{name}\n}}' for name in main_locals]
+    (tmp_path / "main.tf").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    shutil.copy(INFRASTRUCTURE / "variables.tf", tmp_path / "variables.tf")
+    env = {**os.environ, "TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "NO_COLOR": "1"}
+    env["TF_VAR_discogs_token"] = "example-token"
+    arguments = [
+        argument for key, value in variables.items() for argument in ("-var", f"{key}={value}")
+    ]
+    apply = subprocess.run(
+        [terraform, "apply", "-auto-approve", "-lock=false", "-no-color", *arguments],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+    )
+    assert apply.returncode == 0, apply.stdout + apply.stderr
+    output = subprocess.run(
+        [terraform, "output", "-json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env=env,
+    )
+    return {name: item["value"] for name, item in json.loads(output.stdout).items()}
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {},
+        {"name": "abcdefghijklmnop", "environment": "abcdefgh"},  # longest accepted inputs
+        {"name": "a-b-c-d-e-f-g-h-", "environment": "x"},  # hyphens where names are cut
+        {"name": "cd9", "environment": "p"},  # shortest
+    ],
+)
+def test_generated_names_follow_the_azure_naming_rules(tmp_path, variables):
+    if variables.get("name", "").endswith("-"):
+        # var.name may not end with a hyphen: the validation must say so.
+        result = _terraform_plan_of_variables(tmp_path, "-var", f"name={variables['name']}")
+        assert "Invalid value for variable" in result.stdout + result.stderr
+        variables = {**variables, "name": variables["name"].rstrip("-")}
+    names = _evaluate_main_locals(tmp_path, variables)
+    for local_name, rule in NAME_RULES.items():
+        assert re.fullmatch(rule, names[local_name]), (local_name, names[local_name])
+    assert names["private_network"] is True and names["pgbouncer_available"] is True
+
+
+def test_generated_names_differ_per_environment(tmp_path):
+    (tmp_path / "small").mkdir()
+    (tmp_path / "full").mkdir()
+    small = _evaluate_main_locals(tmp_path / "small", {"environment": "small"})
+    full = _evaluate_main_locals(tmp_path / "full", {"environment": "full"})
+    for local_name in NAME_RULES:
+        assert small[local_name] != full[local_name], local_name
