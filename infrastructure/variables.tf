@@ -259,16 +259,26 @@ variable "storage_replication_type" {
 variable "dump_blob_retention_days" {
   description = <<-EOT
     Lifecycle rule: delete dump blobs this many days after their last modification. A backstop
-    behind the app's own DUMP_RETENTION_MONTHS clean-up; keep it longer than that.
+    behind the app's own DUMP_RETENTION_MONTHS clean-up, so it must be longer than that.
   EOT
   type        = number
   default     = 100
+
+  validation {
+    condition     = var.dump_blob_retention_days > var.dump_retention_months * 31
+    error_message = "dump_blob_retention_days must exceed dump_retention_months (in days), or the platform deletes dumps the app still keeps."
+  }
 }
 
 variable "chunk_blob_retention_days" {
   description = "Lifecycle rule: delete chunk blobs (intermediate, re-creatable) after this many days."
   type        = number
   default     = 21
+
+  validation {
+    condition     = var.chunk_blob_retention_days >= 7
+    error_message = "chunk_blob_retention_days: at least 7, so an ingestion that is retried for days keeps its chunks."
+  }
 }
 
 variable "blob_soft_delete_days" {
@@ -441,9 +451,14 @@ variable "postgresql_sku" {
 }
 
 variable "postgresql_storage_mb" {
-  description = "Allocated storage. The full releases dump needs roughly 100+ GiB with indexes."
+  description = "Allocated storage (grows automatically). The full releases dump needs roughly 100+ GiB with indexes."
   type        = number
   default     = 131072
+
+  validation {
+    condition     = contains([32768, 65536, 131072, 262144, 524288, 1048576, 2097152, 4193280, 4194304, 8388608, 16777216, 33553408], var.postgresql_storage_mb)
+    error_message = "postgresql_storage_mb: one of the sizes Flexible Server offers (32768, 65536, 131072, ... MB)."
+  }
 }
 
 variable "postgresql_storage_tier" {
@@ -512,6 +527,11 @@ variable "postgresql_extra_entra_admins" {
     type = string
   }))
   default = {}
+
+  validation {
+    condition     = alltrue([for admin in values(var.postgresql_extra_entra_admins) : contains(["User", "Group", "ServicePrincipal"], admin.type)])
+    error_message = "postgresql_extra_entra_admins: type is User, Group or ServicePrincipal."
+  }
 }
 
 variable "postgresql_parameters" {

@@ -78,6 +78,10 @@ def test_variable_values_pass_their_types_and_validations(tmp_path, var_file):
         "postgresql_backup_retention_days=3",
         "python_version=3.13",
         "discogs_token=",
+        "dump_blob_retention_days=30",
+        "chunk_blob_retention_days=1",
+        "postgresql_storage_mb=50000",
+        'postgresql_extra_entra_admins={"id"={name="x",type="Robot"}}',
     ],
 )
 def test_variable_validations_reject_bad_values(tmp_path, assignment):
