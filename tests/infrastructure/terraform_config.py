@@ -35,6 +35,7 @@ class TerraformConfig:
     variables: dict[str, dict[str, Any]] = field(default_factory=dict)
     terraform: list[dict[str, Any]] = field(default_factory=list)
     providers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    data_sources: set[tuple[str, str]] = field(default_factory=set)
 
     def resource(self, resource_type: str, name: str) -> dict[str, Any]:
         assert (resource_type, name) in self.resources, f"{resource_type}.{name} is not declared"
@@ -67,6 +68,8 @@ def load_config(directory: Path = INFRASTRUCTURE) -> TerraformConfig:
         config.terraform.extend(parsed.get("terraform", []))
         for block in parsed.get("provider", []):
             config.providers.update(block)
+        for block in parsed.get("data", []):
+            config.data_sources |= {(kind, name) for kind, named in block.items() for name in named}
     return config
 
 

@@ -7,6 +7,7 @@ counterpart fails here.
 
 from __future__ import annotations
 
+import json
 import re
 import typing
 from typing import Any
@@ -483,3 +484,25 @@ def test_remote_state_backend_example_parses():
     backend = single_block(example["terraform"])["backend"]
     azurerm = single_block(backend)["azurerm"]
     assert azurerm["use_azuread_auth"] is True
+
+
+# --- references resolve (what `terraform validate` would catch, without providers) --------------
+
+
+def _all_expressions() -> str:
+    return "\n".join(json.dumps(parse_file(path)) for path in sorted(INFRASTRUCTURE.glob("*.tf")))
+
+
+def test_every_reference_resolves_and_every_variable_is_used(tf):
+    text = _all_expressions()
+    variables = set(re.findall(r"\bvar\.([a-z0-9_]+)", text))
+    assert variables <= set(tf.variables), f"undeclared variables: {variables - set(tf.variables)}"
+    assert set(tf.variables) <= variables, f"unused variables: {set(tf.variables) - variables}"
+    locals_used = set(re.findall(r"\blocal\.([a-z0-9_]+)", text))
+    assert locals_used <= set(tf.locals), f"undeclared locals: {locals_used - set(tf.locals)}"
+    assert set(tf.locals) <= locals_used, f"unused locals: {set(tf.locals) - locals_used}"
+    resources = set(re.findall(r"(?<![\w.])(azurerm_[a-z0-9_]+)\.([a-z0-9_]+)", text))
+    undeclared = resources - set(tf.resources)
+    assert not undeclared, f"references to undeclared resources: {sorted(undeclared)}"
+    data_sources = set(re.findall(r"\bdata\.([a-z0-9_]+)\.([a-z0-9_]+)", text))
+    assert data_sources <= tf.data_sources, data_sources - tf.data_sources
