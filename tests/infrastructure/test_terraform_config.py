@@ -504,5 +504,5 @@ def test_every_reference_resolves_and_every_variable_is_used(tf):
     resources = set(re.findall(r"(?<![\w.])(azurerm_[a-z0-9_]+)\.([a-z0-9_]+)", text))
     undeclared = resources - set(tf.resources)
     assert not undeclared, f"references to undeclared resources: {sorted(undeclared)}"
-    data_sources = set(re.findall(r"\bdata\.([a-z0-9_]+)\.([a-z0-9_]+)", text))
+    data_sources = set(re.findall(r"\bdata\.(azurerm_[a-z0-9_]+)\.([a-z0-9_]+)", text))
     assert data_sources <= tf.data_sources, data_sources - tf.data_sources
