@@ -64,7 +64,7 @@ variable "vnet_address_space" {
 }
 
 variable "function_subnet_prefix" {
-  description = "Subnet for the function app's VNet integration (private mode; /27 or larger)."
+  description = "Subnet for the function app's VNet integration (private mode); every instance takes an address, so size it for maximum_instance_count."
   type        = string
   default     = "10.42.1.0/24"
 }
