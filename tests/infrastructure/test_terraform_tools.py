@@ -15,6 +15,7 @@ import subprocess
 
 import pytest
 
+from shared.settings import SETTING_NAMES, load_settings
 from tests.infrastructure.terraform_config import INFRASTRUCTURE, ROOT, parse_file
 
 CHECKOV = ROOT / ".local" / "checkov" / "bin" / "checkov"
@@ -157,24 +158,45 @@ NAME_RULES = {
 }
 
 
-def _evaluate_main_locals(tmp_path, variables: dict[str, str]) -> dict[str, object]:
-    """Evaluate the locals of main.tf (names, flags) with a provider-less `terraform apply`:
-    the one data-source value they use, the subscription id, is replaced by a fixed UUID."""
+PLACEHOLDER = '"placeholder"'
+_RESOURCE_ATTRIBUTE = re.compile(
+    r"(?<![\w.\"])(?:data\.)?azurerm_[a-z0-9_]+\.[a-z0-9_]+(?:\.[a-z0-9_]+)*"
+)
+
+
+def _hcl_value(expression: object) -> str:
+    """An hcl2 value written back as HCL (interpolations are kept by hcl2 as `${...}` text)."""
+    if isinstance(expression, str):
+        return f'"{expression}"' if "${" in expression else json.dumps(expression)
+    if isinstance(expression, dict):
+        items = ", ".join(f"{json.dumps(k)} = {_hcl_value(v)}" for k, v in expression.items())
+        return "{" + items + "}"
+    return json.dumps(expression)
+
+
+def _evaluate_locals(
+    tmp_path, file_name: str, variables: dict[str, str], var_file: str | None = None
+) -> dict[str, object]:
+    """Evaluate the locals of one .tf file with a provider-less `terraform apply`.
+
+    Resource attributes (known only after a real apply) become the string "placeholder" and the
+    subscription id a fixed UUID, so the expressions and the variables around them are
+    evaluated by Terraform itself.
+    """
     terraform = shutil.which("terraform")
     if terraform is None:
-        pytest.skip("terraform is not installed: resource names not evaluated")
-    main_locals = parse_file(INFRASTRUCTURE / "main.tf")["locals"][0]
-    subscription = '"00000000-0000-0000-0000-000000000000"'
+        pytest.skip("terraform is not installed: locals not evaluated")
+    file_locals = parse_file(INFRASTRUCTURE / file_name)["locals"][0]
     lines = ["locals {"]
-    for name, expression in main_locals.items():
-        text = str(expression).replace(
-            "data.azurerm_client_config.current.subscription_id", subscription
+    for name, expression in file_locals.items():
+        text = _hcl_value(expression).replace(
+            "data.azurerm_client_config.current.subscription_id",
+            '"00000000-0000-0000-0000-000000000000"',
         )
-        # hcl2 keeps interpolations as `${...}` text: quoted again, it is the same HCL expression.
-        quoted = f'"{text}"' if "${" in text else json.dumps(text)
-        lines.append(f"  {name} = {quoted}")
+        text = _RESOURCE_ATTRIBUTE.sub(PLACEHOLDER, text)
+        lines.append(f"  {name} = {text}")
     lines.append("}")
-    lines += [f'output "{name}" {{\n  value = local.{name}\n}}' for name in main_locals]
+    lines += [f'output "{name}" {{\n  value = local.{name}\n}}' for name in file_locals]
     (tmp_path / "main.tf").write_text("\n".join(lines) + "\n", encoding="utf-8")
     shutil.copy(INFRASTRUCTURE / "variables.tf", tmp_path / "variables.tf")
     env = {**os.environ, "TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "NO_COLOR": "1"}
@@ -182,6 +204,8 @@ def _evaluate_main_locals(tmp_path, variables: dict[str, str]) -> dict[str, obje
     arguments = [
         argument for key, value in variables.items() for argument in ("-var", f"{key}={value}")
     ]
+    if var_file:
+        arguments.append(f"-var-file={INFRASTRUCTURE / 'environments' / var_file}")
     apply = subprocess.run(
         [terraform, "apply", "-auto-approve", "-lock=false", "-no-color", *arguments],
         cwd=tmp_path,
@@ -202,6 +226,10 @@ def _evaluate_main_locals(tmp_path, variables: dict[str, str]) -> dict[str, obje
         env=env,
     )
     return {name: item["value"] for name, item in json.loads(output.stdout).items()}
+
+
+def _evaluate_main_locals(tmp_path, variables: dict[str, str]) -> dict[str, object]:
+    return _evaluate_locals(tmp_path, "main.tf", variables)
 
 
 @pytest.mark.parametrize(
@@ -232,3 +260,31 @@ def test_generated_names_differ_per_environment(tmp_path):
     full = _evaluate_main_locals(tmp_path / "full", {"environment": "full"})
     for local_name in NAME_RULES:
         assert small[local_name] != full[local_name], local_name
+
+
+@pytest.mark.parametrize("var_file", [None, "small.tfvars", "full.tfvars"])
+def test_app_settings_rendered_by_terraform_are_valid_settings(tmp_path, monkeypatch, var_file):
+    # The settings exactly as Terraform renders them (resource attributes as placeholders) must
+    # pass the app's own validation, so a deployment never starts with settings it rejects.
+    rendered = _evaluate_locals(tmp_path, "functionapp.tf", {}, var_file)
+    app_settings = rendered["app_settings"]
+    assert all(isinstance(value, str) for value in app_settings.values())
+    for name in SETTING_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in app_settings.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    assert settings.storage_connection_string is None
+    assert settings.storage_account_name == "placeholder"
+    assert settings.database_auth == "entra"
+    assert settings.database_url.get_secret_value().endswith("?sslmode=require")
+    if var_file == "small.tfvars":
+        assert settings.release_scope == "collection"
+    assert rendered["queue_concurrency_settings"] == {}
+
+
+def test_queue_concurrency_overrides_become_host_settings(tmp_path):
+    rendered = _evaluate_locals(tmp_path, "functionapp.tf", {"queue_batch_size": "4"})
+    assert rendered["queue_concurrency_settings"] == {
+        "AzureFunctionsJobHost__extensions__queues__batchSize": "4"
+    }
