@@ -15,7 +15,8 @@ import subprocess
 
 import pytest
 
-from shared.settings import SETTING_NAMES, load_settings
+from shared.settings import SETTING_NAMES, Settings, load_settings
+from shared.storage.clients import POISON_SUFFIX
 from tests.infrastructure.terraform_config import INFRASTRUCTURE, ROOT, parse_file
 
 CHECKOV = ROOT / ".local" / "checkov" / "bin" / "checkov"
@@ -288,3 +289,13 @@ def test_queue_concurrency_overrides_become_host_settings(tmp_path):
     assert rendered["queue_concurrency_settings"] == {
         "AzureFunctionsJobHost__extensions__queues__batchSize": "4"
     }
+
+
+def test_storage_names_evaluated_by_terraform_are_the_codes(tmp_path):
+    # The code's own lists (what ensure_storage creates locally) against Terraform's evaluation.
+    code = Settings.model_construct()
+    rendered = _evaluate_locals(tmp_path, "storage.tf", {})
+    assert sorted(rendered["app_containers"]) == sorted(code.container_names)
+    assert sorted(rendered["app_tables"]) == sorted(code.table_names)
+    expected_queues = [name for q in code.queue_names for name in (q, q + POISON_SUFFIX)]
+    assert sorted(rendered["all_queues"]) == sorted(expected_queues)
