@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from shared.settings import SETTING_NAMES, Settings, SettingsError, load_settings, setting_name
+from shared.settings import SETTING_NAMES, Settings, setting_name
 from tests.infrastructure.terraform_config import (
     ENVIRONMENTS,
     INFRASTRUCTURE,
@@ -133,45 +133,6 @@ def test_variable_defaults_equal_the_code_defaults(tf, app_settings):
         for f in _fields_ending(suffix)
     }
     assert names_and_schedules <= compared, names_and_schedules - compared
-
-
-_RENDERERS: list[tuple[re.Pattern[str], typing.Callable[[object], str]]] = [
-    (re.compile(r"^\$\{var\.\w+\}$"), lambda v: v if isinstance(v, str) else str(v)),
-    (
-        re.compile(r"^\$\{tostring\(var\.\w+\)\}$"),
-        lambda v: str(v).lower() if isinstance(v, bool) else str(v),
-    ),
-    (re.compile(r'^\$\{join\(",", var\.\w+\)\}$'), lambda v: ",".join(v)),  # type: ignore[arg-type]
-]
-
-
-def _render(expression: object, variables: dict[str, object]) -> str:
-    """What Terraform would put in an app setting, with resource attributes as placeholders."""
-    assert isinstance(expression, str), f"app setting values are strings, got {expression!r}"
-    variable = var_reference(expression)
-    if variable is not None:
-        for pattern, render in _RENDERERS:
-            if pattern.match(expression):
-                return render(variables[variable])
-        raise AssertionError(f"teach the test how Terraform renders {expression!r}")
-    return re.sub(r"\$\{[^}]*\}", "placeholder", expression)
-
-
-@pytest.mark.parametrize("environment", [None, "small", "full"])
-def test_rendered_app_settings_validate_as_settings(tf, app_settings, environment, monkeypatch):
-    variables = {name: body.get("default") for name, body in tf.variables.items()}
-    if environment:
-        variables.update(parse_file(ENVIRONMENTS / f"{environment}.tfvars"))
-    for name in SETTING_NAMES:
-        monkeypatch.delenv(name, raising=False)
-    for setting, expression in app_settings.items():
-        monkeypatch.setenv(setting, _render(expression, variables))
-    try:
-        settings = load_settings()
-    except SettingsError as exc:  # pragma: no cover - the message is the point
-        pytest.fail(f"Terraform would deploy invalid settings ({environment or 'defaults'}): {exc}")
-    assert settings.storage_connection_string is None, "Azure must use identity-based storage"
-    assert settings.database_auth == "entra"
 
 
 # --- every queue, container and table the code uses is provisioned -----------------------------
