@@ -130,9 +130,10 @@ variable "instance_memory_mb" {
 
 variable "maximum_instance_count" {
   description = <<-EOT
-    Upper bound of instances per scaling group. Flex scales every queue function on its own
-    instances and all HTTP functions as one group, so this caps each of them; keep
-    instances x per-instance concurrency x connections below the database's connection limit.
+    Upper bound on the app's instances, all scaling groups together (Flex scales every queue
+    function on its own instances and all HTTP functions as one group). Leave room for
+    LOADER_MAX_CONNECTIONS loaders plus fetch, split, sync and HTTP instances; loaders beyond
+    LOADER_MAX_CONNECTIONS wait for a slot, so the database limit holds either way.
   EOT
   type        = number
   default     = 20

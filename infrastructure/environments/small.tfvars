@@ -27,8 +27,8 @@ postgresql_parameters = {
   max_wal_size         = "2048"
 }
 
-# Few instances: the loads are small and the database is small.
-maximum_instance_count = 4
+# Few instances: a burstable 2-vCore server is saturated by about four concurrent COPY loaders.
+maximum_instance_count = 8
 loader_max_connections = 4
 instance_memory_mb     = 2048
 always_ready           = {}
