@@ -13,6 +13,8 @@ nat_gateway_enabled = true
 
 release_scope = "all"
 sync_users    = ["your-discogs-username"]
+# Discogs asks for a User-Agent that identifies your deployment:
+# discogs_user_agent = "cratedigger/0.1 +https://example.org/contact"
 
 # General Purpose 4 vCores / 16 GiB: 1,703 user connections, PgBouncer, faster index builds.
 postgresql_sku                   = "GP_Standard_D4ds_v5"

@@ -16,6 +16,8 @@ postgresql_allow_azure_services = true
 
 release_scope = "collection"
 sync_users    = ["your-discogs-username"]
+# Discogs asks for a User-Agent that identifies your deployment:
+# discogs_user_agent = "cratedigger/0.1 +https://example.org/contact"
 
 # Burstable 2 vCores / 4 GiB: 414 user connections, no PgBouncer. B_Standard_B1ms (1 vCore / 2 GiB,
 # 35 user connections) also works for a collection if maximum_instance_count stays at 4 or below.
