@@ -94,7 +94,9 @@ class JobRunner:
         self.client = client
         self.lease_seconds = lease_seconds
         self.progress = progress
-        self.processing_seconds = 0.0  # time spent on our side of each page (no network)
+        # Our side of each list page (no network): wall clock, and this thread's CPU time.
+        self.processing_seconds = 0.0
+        self.processing_cpu_seconds = 0.0
         self._known: dict[str, tuple[set, set]] = {}
 
     def run(self, job_id: str, *, deadline: float | None = None) -> RunOutcome:
@@ -202,7 +204,7 @@ class JobRunner:
         kind, list_key, sort, order = LIST_PHASES[phase]
         url = job.cursor.get("url") or self._first_url(job, phase, sort, order)
         page = self.client.page(url, list_key)
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         rows = _ROWS[phase](page.items)
         with conn.transaction():
             self._check_lease(conn, job, token)
@@ -227,6 +229,7 @@ class JobRunner:
                 job.cursor = {"phase": self._after_list(job, phase, walk)}
             self._save(conn, job, mark, pages=1)
         self.processing_seconds += time.perf_counter() - started
+        self.processing_cpu_seconds += time.thread_time() - started_cpu
 
     def _value(self, conn: psycopg.Connection, job: Job, token: str, mark: int) -> None:
         value, raw = self.client.collection_value(job.username)
