@@ -82,6 +82,8 @@ class Job:
             **self.totals(),
             "counts": self.counts,
             "requests_used": self.requests_used,
+            # Times the job waited for Discogs to recover (429/5xx through every retry).
+            "deferrals": self.deferrals,
             "errors": self.errors,
             "created_at": _iso(self.created_at),
             "started_at": _iso(self.started_at),

@@ -87,7 +87,7 @@ def test_persistent_429_defers_and_resumes_from_the_cursor(fake, sync_settings, 
     fake.inject(*[Fault("status", 429, path_contains="page=3")] * 4)  # all attempts of a page
     job = run_foreground(sync_settings, "digger", ("collection",), pacing=PACING)
     assert job.state == "succeeded", job.errors
-    assert job.deferrals == 1
+    assert job.deferrals == 1 == job.summary()["deferrals"]
     assert _count(db) == 350
     pages = [r.query.get("page") for r in fake.requests if "/releases" in r.path]
     assert pages == ["1", "2", "3", "3", "3", "3", "3", "4"]
