@@ -359,6 +359,14 @@ class FakeDiscogs:
         with self._lock:
             self.faults.extend(faults)
 
+    def consume(self, count: int) -> None:
+        """Other tenants behind the same egress IP sent `count` requests, evenly spread over
+        the last window (so they leave it at the same steady rate)."""
+        with self._lock:
+            now = time.monotonic()
+            spread = [now - self.window * (1 - (i + 1) / count) for i in range(count)]
+            self._recent = collections.deque(sorted([*self._recent, *spread]))
+
     def clear_requests(self) -> None:
         with self._lock:
             self.requests.clear()

@@ -172,3 +172,20 @@ def test_job_row_survives_in_a_fresh_connection(sync_settings):
     # Guard for the kill test above: the jobs table lives in the test's own database.
     with psycopg.connect(sync_settings.database_url.get_secret_value()) as conn:
         assert conn.execute("SELECT count(*) FROM account.sync_jobs").fetchone() == (0,)
+
+
+def test_a_shared_egress_ip_with_little_remaining_engages_the_shared_brake(fake, sync_settings, db):
+    from shared.discogs.ratelimit import SharedRateLimiter
+    from shared.storage.clients import table
+
+    fake.add_user("digger", collection=1234)
+    fake.consume(58)  # other tenants on our IP: Discogs reports 1 remaining on our first call
+    job = run_foreground(sync_settings, "digger", ("collection",), pacing=PACING)
+    assert job.state == "succeeded", job.errors
+    assert _count(db) == 1234
+    limiter = SharedRateLimiter(
+        table(sync_settings, sync_settings.rate_limit_table), budget=50, window_seconds=WINDOW
+    )
+    state, _ = limiter._read()
+    assert state.brake_until > 0  # every instance sharing the table slowed down
+    assert fake.count("", status=429) <= 1
