@@ -77,11 +77,13 @@ def continue_job(
     body: str | bytes,
     *,
     pacing: Pacing | None = None,
-    budget_seconds: float = RUN_BUDGET_SECONDS,
+    budget_seconds: float | None = None,
     lease_seconds: float = LEASE_SECONDS,
 ) -> RunOutcome:
     """Handle one SYNC_QUEUE message: advance the job, then hand over to a new message."""
     job_id = parse_message(body)
+    if budget_seconds is None:
+        budget_seconds = RUN_BUDGET_SECONDS
     with DiscogsClient(settings, pacing=pacing) as client:
         runner = JobRunner(settings, client, lease_seconds=lease_seconds)
         outcome = runner.run(job_id, deadline=time.monotonic() + budget_seconds)
