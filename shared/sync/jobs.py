@@ -240,3 +240,8 @@ def stale_jobs(conn: psycopg.Connection, older_than_seconds: float) -> list[str]
         (older_than_seconds,),
     ).fetchall()
     return [str(row[0]) for row in rows]
+
+
+def rename_user(conn: psycopg.Connection, job_id: str, username: str) -> None:
+    """Adopt Discogs' spelling of the username for the job (and so for everything it stores)."""
+    conn.execute("UPDATE account.sync_jobs SET username = %s WHERE id = %s", (username, job_id))

@@ -173,6 +173,11 @@ class JobRunner:
 
     def _profile(self, conn: psycopg.Connection, job: Job, token: str, mark: int) -> None:
         profile, raw = self.client.profile(job.username)
+        # Discogs matches usernames case-insensitively; store everything under its spelling, so
+        # "Digger" and "digger" never become two accounts.
+        canonical = profile.username
+        if canonical.lower() != job.username.lower():
+            raise UnexpectedResponseError(f"profile of {job.username!r} came back as {canonical!r}")
         folders = fields = None
         if "collection" in job.scope and (
             job.full_reconcile or not store.has_collection_metadata(conn, job.username)
@@ -181,6 +186,9 @@ class JobRunner:
             fields = self.client.fields(job.username).fields
         with conn.transaction():
             self._check_lease(conn, job, token)
+            if canonical != job.username:
+                jobs.rename_user(conn, job.id, canonical)
+                job.username = canonical
             store.upsert_user(conn, job.username, profile, raw)
             if folders is not None and fields is not None:
                 store.replace_folders(conn, job.username, folders)
