@@ -31,8 +31,8 @@ def test_entra_auth_sends_a_fresh_token_per_connection(settings):
     entra = settings.model_copy(update={"database_auth": "entra"})
     credential = _RecordingCredential()
     with (
-        connect(entra, credential=credential) as first,
-        connect(entra, credential=credential) as second,
+        connect(entra, credential=credential, migrate=False) as first,
+        connect(entra, credential=credential, migrate=False) as second,
     ):
         assert first.info.password == "token-1"
         assert second.info.password == "token-2"
