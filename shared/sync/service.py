@@ -95,7 +95,10 @@ def continue_job(
         # message (delivered after the expiry) takes over; if not, the message finds the job
         # finished or running and is dropped/deferred again.
         send_continuation(settings, job_id, step=step, delay=outcome.delay)
-    log.info("sync job %s: %s", job_id, outcome.kind)
+    if outcome.kind == "done" and outcome.job is not None:
+        log.info("sync job %s finished: %s", job_id, json.dumps(outcome.job.summary()))
+    else:
+        log.info("sync job %s: %s", job_id, outcome.kind)
     return outcome
 
 
