@@ -10,8 +10,6 @@ import threading
 import time
 from pathlib import Path
 
-import psycopg
-
 from shared.settings import get_settings, reset_settings_cache
 from shared.sync.service import run_foreground
 from tests.support.fake_discogs import Fault
@@ -166,12 +164,6 @@ def test_a_killed_sync_resumes_from_its_cursor_without_duplicates_or_gaps(
     ]
     assert resumed_pages == list(range(pages_done + 1, 14))
     assert job.pages_done == 13
-
-
-def test_job_row_survives_in_a_fresh_connection(sync_settings):
-    # Guard for the kill test above: the jobs table lives in the test's own database.
-    with psycopg.connect(sync_settings.database_url.get_secret_value()) as conn:
-        assert conn.execute("SELECT count(*) FROM account.sync_jobs").fetchone() == (0,)
 
 
 def test_a_shared_egress_ip_with_little_remaining_engages_the_shared_brake(fake, sync_settings, db):

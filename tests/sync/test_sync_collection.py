@@ -39,7 +39,7 @@ def _collection(db, username="digger"):
     }
 
 
-def test_incremental_after_3_additions_fetches_only_the_first_page(fake, sync_settings, db):
+def test_incremental_after_3_additions_fetches_only_the_first_pages(fake, sync_settings, db):
     fake.add_user("digger", collection=1234)
     run_foreground(sync_settings, "digger", ("collection",), pacing=PACING)
     fake.clear_requests()
