@@ -68,7 +68,8 @@ def split_records(stream: BinaryIO, entity: str, target_bytes: int) -> Iterator[
             cut = _find_boundary(buffer, target_bytes, separators, end_marker, tags)
             if cut < 0:
                 break
-            yield _chunk(tags, sequence, bytes(buffer[:cut]), offset)
+            with memoryview(buffer) as view:  # one copy into the chunk, not two
+                yield _chunk(tags, sequence, view[:cut], offset)
             sequence += 1
             offset += cut
             del buffer[:cut]
@@ -102,12 +103,13 @@ def _find_boundary(
     return cut + 1 if buffer[cut : cut + 1] == b"\n" else cut
 
 
-def _chunk(tags: EntityTags, sequence: int, body: bytes, offset: int) -> Chunk:
+def _chunk(tags: EntityTags, sequence: int, body: bytes | memoryview, offset: int) -> Chunk:
+    data = b"".join((tags.root_open, b"\n", body, tags.root_close, b"\n"))
     return Chunk(
         sequence=sequence,
-        data=tags.root_open + b"\n" + body + tags.root_close + b"\n",
+        data=data,
         first_byte_offset=offset,
-        record_count=count_records(body, tags),
+        record_count=count_records(data, tags),
     )
 
 
@@ -141,6 +143,17 @@ def body_end(data: bytes, tags: EntityTags) -> bytes:
     if data.endswith(tags.root_close):
         data = data[: -len(tags.root_close)]
     return data
+
+
+def body_stop(data: bytes, start: int, tags: EntityTags) -> int:
+    """The end offset of the records in `data[start:]`: before trailing whitespace and the
+    root's closing tag (like `body_end`, without copying)."""
+    end = len(data)
+    while end > start and data[end - 1] in b" \t\r\n":
+        end -= 1
+    if data.endswith(tags.root_close, start, end):
+        end -= len(tags.root_close)
+    return end
 
 
 def _skip_space(data: bytes, position: int) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from shared.dumps.attributes import unexpected_attributes
-from shared.dumps.chunking import ChunkFormatError, body_end, body_start, record_offsets
+from shared.dumps.chunking import ChunkFormatError, body_start, body_stop, record_offsets
 from shared.dumps.entities import EntityTags, entity_tags
 from shared.dumps.records.artists import extract_artist
 from shared.dumps.records.common import Output
@@ -23,7 +23,7 @@ from shared.dumps.records.labels import extract_label
 from shared.dumps.records.masters import extract_master
 from shared.dumps.records.releases import extract_release
 from shared.dumps.sanitize import strip_invalid_xml_bytes
-from shared.dumps.values import NULL, copy_text, parse_copy_text
+from shared.dumps.values import NULL, parse_copy_text
 
 BATCH_BYTES = 512 * 1024
 DEFAULT_RAW_MAX_BYTES = 64 * 1024
@@ -86,7 +86,7 @@ def parse_chunk(
     tags = entity_tags(entity)
     extract = EXTRACTORS[entity]
     start = body_start(data[:4096], tags)
-    body = body_end(data[start:], tags)
+    body = data[start : body_stop(data, start, tags)]  # one copy of the chunk, not three
     base = first_byte_offset or start  # stream offset of the body's first byte
     out = Output(entity)
     result = ParsedChunk(entity)
@@ -109,12 +109,13 @@ def parse_chunk(
             _parse_batch(
                 body, batch, tags, parser, extract, out, result, base, raw_max_bytes, first
             )
+            out.flush()
             batch, batch_size, first = [], 0, False
     if batch:
         _parse_batch(body, batch, tags, parser, extract, out, result, base, raw_max_bytes, first)
-    for table, rows in out.tables.items():
-        result.row_counts[table] = len(rows)
-        result.copy_data[table] = copy_text(rows)
+    out.flush()
+    result.copy_data = out.copy_data()
+    result.row_counts = {table: out.row_counts[table] for table in out.tables}
     result.unknown = dict(out.unknown)
     result.anomalies = {**result.anomalies, **out.anomalies}
     return result
