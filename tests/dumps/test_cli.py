@@ -89,3 +89,21 @@ def test_generate_other_entities_parse_cleanly(tmp_path: Path, entity: str) -> N
 def _xml(path: Path) -> bytes:
     data = path.read_bytes()
     return gzip.decompress(data) if path.name.endswith(".gz") else data
+
+
+def test_load_with_two_workers_gives_the_same_tables(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = str(SAMPLES_2020 / "discogs_20200806_releases.xml.gz")
+    args = ["load", path, "--json", "--chunk-bytes", "200000", "--no-finalize"]
+    assert main([*args, "--workers", "2", "--dump-date", "2026-01-01"]) == 0
+    two = json.loads(capsys.readouterr().out)
+    assert main([*args, "--dump-date", "2026-02-01"]) == 0
+    one = json.loads(capsys.readouterr().out)
+    assert two["workers"] == 2 and one["workers"] == 1
+    assert two["entities"]["releases"]["chunks"] > 2
+    assert (
+        two["entities"]["releases"]["rows_per_table"]
+        == one["entities"]["releases"]["rows_per_table"]
+    )
+    assert two["entities"]["releases"]["rows_per_table"]["release_tracks"] == 9430
