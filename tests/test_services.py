@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import psycopg
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,9 +38,11 @@ def _services(command: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-def test_up_starts_missing_services_and_down_stops_only_those(tmp_path, services):
+@pytest.mark.parametrize("source", ["system", "pgserver"])
+def test_up_starts_missing_services_and_down_stops_only_those(tmp_path, services, source):
     base = _free_port_block(4)
     env = {
+        "CRATEDIGGER_PG_SOURCE": source,
         **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
         "CRATEDIGGER_LOCAL_DIR": str(tmp_path / "local"),
         "CRATEDIGGER_PG_PORT": str(base + 3),
@@ -50,8 +53,10 @@ def test_up_starts_missing_services_and_down_stops_only_those(tmp_path, services
         assert started.returncode == 0, started.stderr
         info = json.loads(started.stdout)
         assert sorted(info["started"]) == ["azurite", "postgres"]
-        with psycopg.connect(info["DATABASE_URL"]) as conn:
+        with psycopg.connect(info["DATABASE_URL"], autocommit=True) as conn:
             assert conn.execute("SELECT current_database()").fetchone() == ("cratedigger",)
+            conn.execute("CREATE EXTENSION pg_trgm")
+            assert conn.execute("SELECT similarity('bjork', 'björk') > 0").fetchone() == (True,)
         assert not _free(base) and not _free(base + 2)
 
         again = _services("up", env)  # reuses what runs, starts nothing

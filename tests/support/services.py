@@ -214,7 +214,14 @@ def start_postgres() -> tuple[str, int | None]:
                 "set DATABASE_URL or CRATEDIGGER_PG_PORT"
             )
         return _server_url(), None
-    bindir = find_postgres_bindir() or _pgserver_bindir()
+    source = os.environ.get("CRATEDIGGER_PG_SOURCE", "auto")  # auto | system | pgserver
+    bindir = None if source == "pgserver" else find_postgres_bindir()
+    if bindir is None:
+        if source == "system":
+            raise ServiceError(
+                "no PostgreSQL server binaries found (pg_config, PATH, usual folders)"
+            )
+        bindir = _pgserver_bindir()
     user = _server_user()
     home = _pg_home(user).resolve()  # the server user may not traverse the link's folder
     data = home / "data"
