@@ -127,6 +127,13 @@ def body_start(head: bytes, tags: EntityTags) -> int:
         position = _skip_space(head, end + 2)
     if head.startswith(tags.root_open, position):
         return _skip_space(head, position + len(tags.root_open))
+    root_start = b"<" + tags.root
+    if head.startswith(root_start, position) and head[
+        position + len(root_start) : position + len(root_start) + 1
+    ] in (b" ", b"\t", b"\r", b"\n"):
+        end = head.find(b">", position)  # a root element with attributes (not seen so far)
+        if end > 0 and head[end - 1 : end] != b"/":
+            return _skip_space(head, end + 1)
     if any(head.startswith(marker, position) for marker in tags.record_starts):
         return position
     if head.startswith(b"<" + tags.root + b"/>", position):
