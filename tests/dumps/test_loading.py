@@ -327,3 +327,15 @@ def test_duplicate_ids_fail_finalize_clearly(conn: psycopg.Connection, settings:
     with pytest.raises(FinalizeError, match=r"ids are not unique \(releases: Key \(id\)=\(7\)"):
         finalize_month(conn, MONTH, expected_chunks={"releases": 2}, settings=settings)
     assert conn.execute("SELECT to_regnamespace('discogs')").fetchone()[0] is None
+
+
+def test_load_chunk_commits_on_a_non_autocommit_connection(
+    conn: psycopg.Connection, settings: Settings
+) -> None:
+    with connect(settings, autocommit=False) as worker:
+        result = load_chunk(worker, MONTH, "labels", 0, sample_bytes("labels"), settings=settings)
+        assert result.loaded_count == 1000
+        # Seen from another connection while the worker's connection stays open: committed.
+        count = conn.execute(f"SELECT count(*) FROM {import_schema(MONTH)}.labels").fetchone()[0]
+        assert count == 1000
+        assert worker.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
