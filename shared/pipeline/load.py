@@ -1,0 +1,126 @@
+"""The load worker: one chunk into PostgreSQL exactly once, then the finalize check.
+
+`load_chunk` (parsing issue) and this pipeline's ledger row run in one transaction, so a loader
+killed half way leaves nothing behind and the redelivered message loads the chunk cleanly; a
+duplicate message finds the chunk in the ledger and loads nothing. Failures are recorded on the
+chunk's status row on every attempt (with the error), and as poisoned on the last one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+
+from shared.db.connection import connect
+from shared.pipeline import lifecycle
+from shared.pipeline.completion import finalize_if_complete
+from shared.pipeline.entities import dump_date_of
+from shared.pipeline.finalize import FinalizeFn, loaded_chunk, record_loaded
+from shared.pipeline.messages import LoadMessage
+from shared.pipeline.model import ChunkState, ChunkStatus
+from shared.pipeline.runstore import RunStore
+from shared.settings import Settings
+from shared.storage import clients
+
+log = logging.getLogger(__name__)
+
+# Must equal host.json extensions.queues.maxDequeueCount (tests/pipeline/test_host_json.py).
+MAX_DEQUEUE_COUNT = 5
+_MAX_ERROR = 2000
+
+
+@dataclass
+class LoadOptions:
+    finalizer: FinalizeFn | None = None
+
+
+def _counts(result: Any) -> tuple[int, int, int]:
+    """(records, quarantined, unknown elements) from the parsing issue's ChunkResult."""
+    records = int(getattr(result, "records", 0) or 0)
+    quarantined = int(getattr(result, "quarantined", 0) or 0)
+    unknown = getattr(result, "unknown_elements", 0) or 0
+    if isinstance(unknown, dict):
+        unknown = sum(unknown.values())
+    return records, quarantined, int(unknown)
+
+
+def handle_load(
+    settings: Settings, message: LoadMessage, dequeue_count: int, options: LoadOptions
+) -> str:
+    store = RunStore(settings)
+    if lifecycle.current_run(store, message.run, message.attempt) is None:
+        return "ignored: run not active in this attempt"
+    started = time.perf_counter()
+    try:
+        outcome = _load(settings, message)
+    except Exception as exc:
+        state = ChunkState.POISONED if dequeue_count >= MAX_DEQUEUE_COUNT else ChunkState.FAILED
+        record_failure(store, message, state, dequeue_count, f"{type(exc).__name__}: {exc}")
+        raise
+    records, quarantined, unknown = outcome
+    store.record_chunk(
+        message.run,
+        message.attempt,
+        ChunkStatus(
+            entity=message.entity,
+            seq=message.seq,
+            blob=message.blob,
+            state=ChunkState.LOADED,
+            records=records,
+            quarantined=quarantined,
+            unknown_elements=unknown,
+            seconds=round(time.perf_counter() - started, 3),
+            attempts=dequeue_count,
+            updated_at=lifecycle.now(),
+        ),
+    )
+    decision = finalize_if_complete(
+        settings, store, message.run, message.attempt, options.finalizer
+    )
+    return f"loaded {message.entity} #{message.seq}: {records} records; finalize {decision}"
+
+
+def _load(settings: Settings, message: LoadMessage) -> tuple[int, int, int]:
+    from shared.loading import load_chunk
+
+    try:
+        blob = clients.container(settings, settings.chunks_container).get_blob_client(message.blob)
+        data = blob.download_blob().readall()
+    except ResourceNotFoundError:
+        data = None  # cleaned up after an earlier delivery loaded it? the ledger knows
+    dump_date = dump_date_of(message.run)
+    with connect(settings) as conn, conn.transaction():
+        stored = loaded_chunk(conn, dump_date, message.attempt, message.entity, message.seq)
+        if stored is not None:
+            return stored  # a duplicate delivery: report what the first one loaded
+        if data is None:
+            raise RuntimeError(f"chunk blob {message.blob} is missing")
+        result = load_chunk(conn, dump_date, message.entity, message.seq, data, settings=settings)
+        counts = _counts(result)
+        record_loaded(conn, dump_date, message.attempt, message.entity, message.seq, *counts)
+    return counts
+
+
+def record_failure(
+    store: RunStore, message: LoadMessage, state: ChunkState, attempts: int, error: str
+) -> None:
+    log.error(
+        "load of %s #%s failed (attempt %s): %s", message.entity, message.seq, attempts, error
+    )
+    store.record_chunk(
+        message.run,
+        message.attempt,
+        ChunkStatus(
+            entity=message.entity,
+            seq=message.seq,
+            blob=message.blob,
+            state=state,
+            attempts=attempts,
+            error=error[:_MAX_ERROR],
+            updated_at=lifecycle.now(),
+        ),
+    )
