@@ -11,6 +11,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -21,13 +22,16 @@ from shared.db.migrations import apply_migrations
 from shared.settings import Settings, get_settings, reset_settings_cache
 from shared.storage import clients
 from tests.support import services as local_services
+from tests.support.funchost import LocalFunctionHost
 
 FUNCTION_KEY = "test-function-key"
 ADMIN_KEY = "test-admin-key"
 
 
-def _database_url(server_url: str, dbname: str) -> str:
-    return psycopg.conninfo.make_conninfo(server_url, dbname=dbname)
+def database_url_for(server_url: str, dbname: str) -> str:
+    """The server's URL pointing at another database (query parameters such as sslmode kept)."""
+    parts = urlsplit(server_url)
+    return urlunsplit(parts._replace(path=f"/{dbname}"))
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +48,7 @@ def template_database(services: local_services.Services) -> Iterator[str]:
     name = f"cd_template_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     with psycopg.connect(services.database_url, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    with psycopg.connect(_database_url(services.database_url, name), autocommit=True) as conn:
+    with psycopg.connect(database_url_for(services.database_url, name), autocommit=True) as conn:
         apply_migrations(conn)
     yield name
     with psycopg.connect(services.database_url, autocommit=True) as admin:
@@ -62,7 +66,7 @@ def database_url(services: local_services.Services, template_database: str) -> I
                 sql.Identifier(name), sql.Identifier(template_database)
             )
         )
-    yield _database_url(services.database_url, name)
+    yield database_url_for(services.database_url, name)
     with psycopg.connect(services.database_url, autocommit=True) as admin:
         admin.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
@@ -130,3 +134,12 @@ def _delete_storage(settings: Settings) -> None:
     for delete in deletions:
         with contextlib.suppress(ResourceNotFoundError):
             delete()
+
+
+@pytest.fixture
+def function_host(settings: Settings) -> Iterator[LocalFunctionHost]:
+    """The real function app running in the local runner against this test's settings."""
+    from function_app import app
+
+    with LocalFunctionHost(app, settings) as host:
+        yield host

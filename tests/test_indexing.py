@@ -1,0 +1,59 @@
+"""The app indexes exactly the designed functions, with their triggers and bindings."""
+
+import json
+
+from function_app import app
+from tests.support.funchost.functions import indexed_functions
+
+# name -> (trigger type, route or queue name or schedule, methods, auth level)
+EXPECTED = {
+    "health": ("httpTrigger", "health", ["GET"], "ANONYMOUS"),
+}
+
+
+def _describe(function) -> tuple:
+    bindings = json.loads(function.get_function_json())["bindings"]
+    trigger = bindings[0]
+    kind = trigger["type"]
+    if kind == "httpTrigger":
+        return (kind, trigger.get("route"), trigger.get("methods"), trigger.get("authLevel"))
+    if kind == "queueTrigger":
+        assert trigger["connection"] == "AzureWebJobsStorage"
+        return (kind, trigger["queueName"], None, None)
+    if kind == "timerTrigger":
+        assert trigger.get("runOnStartup") is False, "run_on_startup fires on every scale-out"
+        return (kind, trigger["schedule"], None, None)
+    raise AssertionError(f"unexpected trigger {kind}")
+
+
+def test_exactly_the_designed_functions():
+    found = {f.get_function_name(): _describe(f) for f in indexed_functions(app)}
+    assert found == EXPECTED
+
+
+def test_queue_names_and_schedules_are_binding_expressions():
+    for function in indexed_functions(app):
+        trigger = json.loads(function.get_function_json())["bindings"][0]
+        for key in ("queueName", "schedule"):
+            if key in trigger:
+                assert trigger[key].startswith("%") and trigger[key].endswith("%"), function
+
+
+def test_shared_never_imports_azure_functions():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "shared"
+    offenders = [
+        str(path.relative_to(root.parent))
+        for path in root.rglob("*.py")
+        if "azure.functions" in path.read_text() or "import azure.functions" in path.read_text()
+    ]
+    assert offenders == []
+
+
+def test_function_app_only_registers_blueprints():
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parents[1] / "function_app.py").read_text()
+    assert source.count("func.FunctionApp(") == 1
+    assert "@app." not in source, "functions belong in blueprints under functions/"
