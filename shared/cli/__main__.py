@@ -11,6 +11,8 @@ from shared.settings import SettingsError
 # Each command module exposes `add_arguments(parser)` and `run(args) -> int`.
 COMMANDS = {
     "migrate": "shared.cli.migrate",
+    "load": "shared.cli.load",
+    "generate": "shared.cli.generate",
 }
 
 

@@ -1,0 +1,162 @@
+"""Load local Discogs dump files into the database (same chunk, ledger and finalize path as the
+queue workers, without queues).
+
+    python -m shared.cli load discogs_20261101_releases.xml.gz [...] [--json] [--chunk-bytes N]
+
+Entity from the file name or root element; dump date from the `discogs_YYYYMMDD_` name or
+`--dump-date`. Progress goes to stderr, the summary to stdout (`--json`: one JSON object).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+import time
+from pathlib import Path
+
+from shared.db.connection import connect
+from shared.dumps.chunking import split_records
+from shared.dumps.entities import ENTITIES
+from shared.dumps.files import DumpFile, DumpFileError, inspect_dump, open_dump
+from shared.loading import FinalizeError, MonthClosedError, finalize_month, load_chunk
+from shared.settings import Settings, get_settings
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", type=Path, help=".xml.gz or .xml dump files")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "--chunk-bytes", type=int, default=None, help="chunk size (default CHUNK_TARGET_BYTES)"
+    )
+    parser.add_argument(
+        "--dump-date",
+        type=datetime.date.fromisoformat,
+        default=None,
+        help="YYYY-MM-DD, when the file names do not carry it",
+    )
+    parser.add_argument(
+        "--no-finalize", action="store_true", help="load chunks only; do not publish the month"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    try:
+        files = [inspect_dump(path) for path in args.paths]
+    except (DumpFileError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    dates = {args.dump_date or file.dump_date for file in files}
+    if None in dates or len(dates) != 1:
+        print(
+            "error: all files must belong to one dump date (from discogs_YYYYMMDD_ names or "
+            "--dump-date)",
+            file=sys.stderr,
+        )
+        return 2
+    dump_date = dates.pop()
+    assert dump_date is not None
+    files.sort(key=lambda file: ENTITIES.index(file.entity))
+    chunk_bytes = args.chunk_bytes or settings.chunk_target_bytes
+    started = time.perf_counter()
+    summary: dict[str, object] = {"dump_date": dump_date.isoformat(), "entities": {}}
+    expected: dict[str, int] = {}
+    try:
+        with connect(settings, autocommit=True) as conn:
+            for file in files:
+                entity_summary = _load_file(conn, file, dump_date, chunk_bytes, settings)
+                summary["entities"][file.entity] = entity_summary  # type: ignore[index]
+                expected[file.entity] = int(entity_summary["chunks"])
+            if not args.no_finalize:
+                _progress("finalizing: keys, indexes, ANALYZE, swap …\n")
+                result = finalize_month(
+                    conn, dump_date, expected_chunks=expected, settings=settings
+                )
+                summary["finalize"] = result.to_json()
+                summary["rows_per_table"] = result.rows_per_table
+    except (DumpFileError, FinalizeError, MonthClosedError, ValueError) as exc:
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return 1
+    summary["seconds"] = round(time.perf_counter() - started, 3)
+    if args.json:
+        print(json.dumps(summary, default=str))
+    else:
+        _print_summary(summary)
+    return 0
+
+
+def _load_file(
+    conn: object, file: DumpFile, dump_date: datetime.date, chunk_bytes: int, settings: Settings
+) -> dict[str, object]:
+    records = loaded = quarantined = out_of_scope = chunks = 0
+    rows: dict[str, int] = {}
+    unknown: dict[str, int] = {}
+    started = time.perf_counter()
+    with open_dump(file.path, file.entity) as (_, stream):
+        for chunk in split_records(stream, file.entity, chunk_bytes):
+            result = load_chunk(
+                conn,  # type: ignore[arg-type]
+                dump_date,
+                file.entity,
+                chunk.sequence,
+                chunk.data,
+                settings=settings,
+                first_byte_offset=chunk.first_byte_offset,
+            )
+            chunks += 1
+            records += result.record_count
+            loaded += result.loaded_count
+            quarantined += result.quarantined_count
+            out_of_scope += result.out_of_scope_count
+            for table, count in result.rows_per_table.items():
+                rows[table] = rows.get(table, 0) + count
+            for path, count in result.unknown_elements.items():
+                unknown[path] = unknown.get(path, 0) + count
+            for note in result.notes:
+                _progress(f"\nnote: {note}\n")
+            position = getattr(stream, "compressed_position", None) or stream.tell()
+            elapsed = time.perf_counter() - started
+            _progress(
+                f"\r{file.path.name}: {_bar(position / max(file.size, 1))} "
+                f"{records:,} records, {chunks} chunks, {records / max(elapsed, 1e-9):,.0f}/s"
+                + (" (already loaded)" if result.already_loaded else "")
+            )
+    _progress("\n")
+    return {
+        "file": str(file.path),
+        "chunks": chunks,
+        "records": records,
+        "loaded": loaded,
+        "quarantined": quarantined,
+        "out_of_scope": out_of_scope,
+        "rows_per_table": rows,
+        "unknown_elements": unknown,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+
+
+def _bar(fraction: float, width: int = 24) -> str:
+    done = min(width, int(fraction * width))
+    return "[" + "#" * done + "." * (width - done) + f"] {min(fraction, 1.0):4.0%}"
+
+
+def _progress(text: str) -> None:
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
+def _print_summary(summary: dict[str, object]) -> None:
+    print(f"dump {summary['dump_date']} loaded in {summary['seconds']} s")
+    for entity, data in summary["entities"].items():  # type: ignore[attr-defined]
+        print(
+            f"  {entity}: {data['records']:,} records, {data['quarantined']} quarantined, "
+            f"{data['chunks']} chunks, {data['seconds']} s"
+        )
+        for path, count in data["unknown_elements"].items():
+            print(f"    unknown element {path}: {count}")
+    for table, count in (summary.get("rows_per_table") or {}).items():  # type: ignore[attr-defined]
+        print(f"  {table}: {count:,} rows")
+    for warning in (summary.get("finalize") or {}).get("warnings", []):  # type: ignore[attr-defined]
+        print(f"  warning: {warning}")

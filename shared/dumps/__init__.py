@@ -1,0 +1,1 @@
+"""Discogs dump XML: entities, chunking, sanitising and parsing (pure functions, no I/O)."""

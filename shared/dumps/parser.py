@@ -1,0 +1,209 @@
+"""Parse one chunk: bytes of a self-contained dump document in, COPY rows per table out.
+
+Pure (no I/O). Records are parsed in batches of about `BATCH_BYTES` with `lxml.etree.fromstring`
+(the fastest lxml entry point) so memory is bounded by the chunk plus one batch tree, whatever the
+chunk count; a batch that is not well-formed is re-parsed record by record so that one broken
+record goes to quarantine and the others still load.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Container
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from shared.dumps.chunking import ChunkFormatError, body_end, body_start, record_offsets
+from shared.dumps.entities import EntityTags, entity_tags
+from shared.dumps.records.artists import extract_artist
+from shared.dumps.records.common import Output
+from shared.dumps.records.labels import extract_label
+from shared.dumps.records.masters import extract_master
+from shared.dumps.records.releases import extract_release
+from shared.dumps.sanitize import strip_invalid_xml_bytes
+from shared.dumps.values import NULL, copy_text, parse_copy_text
+
+BATCH_BYTES = 512 * 1024
+DEFAULT_RAW_MAX_BYTES = 64 * 1024
+
+EXTRACTORS: dict[str, Callable[[etree._Element, Output], str]] = {
+    "artists": extract_artist,
+    "labels": extract_label,
+    "masters": extract_master,
+    "releases": extract_release,
+}
+
+_RECORD_ID = re.compile(rb'^<(?:release|master)\s+id="(\d+)"|<id>(\d+)</id>')
+_OPENING_ID = re.compile(rb'^<(?:release|master)[^>]*?\sid="(\d+)"')
+
+
+@dataclass(frozen=True)
+class QuarantinedRecord:
+    byte_offset: int  # in the decompressed dump (chunk's first_byte_offset + offset in body)
+    record_id: int | None
+    error: str
+    raw: str  # the record's text, cut at the raw cap
+    raw_bytes: int  # full size of the record
+    truncated: bool
+
+
+@dataclass
+class ParsedChunk:
+    """What one chunk turned into: COPY text per table plus bookkeeping."""
+
+    entity: str
+    record_count: int = 0  # records seen in the chunk
+    loaded_count: int = 0  # records that produced rows
+    out_of_scope_count: int = 0  # releases left out by the collection scope
+    copy_data: dict[str, str] = field(default_factory=dict)
+    row_counts: dict[str, int] = field(default_factory=dict)
+    quarantined: list[QuarantinedRecord] = field(default_factory=list)
+    unknown: dict[str, int] = field(default_factory=dict)
+    anomalies: dict[str, int] = field(default_factory=dict)
+
+    def rows(self, table: str) -> list[tuple[str | None, ...]]:
+        """Decoded rows of one table (str or None per column), for tests and tools."""
+        return parse_copy_text(self.copy_data.get(table, ""))
+
+
+def parse_chunk(
+    data: bytes,
+    entity: str,
+    *,
+    first_byte_offset: int = 0,
+    keep_release_ids: Container[int] | None = None,
+    raw_max_bytes: int = DEFAULT_RAW_MAX_BYTES,
+) -> ParsedChunk:
+    """Rows per table of one chunk (see `shared.dumps.tables.ENTITY_TABLES` for columns).
+
+    `data` is a document as `split_records` makes it (root element around whole records; a bare
+    record sequence or a pretty-printed file also works). `keep_release_ids`, when given, keeps
+    only releases with those ids (release scope `collection`). Raises ChunkFormatError when the
+    root element is not the entity's; malformed records are returned in `quarantined`.
+    """
+    tags = entity_tags(entity)
+    extract = EXTRACTORS[entity]
+    start = body_start(data[:4096], tags)
+    body = body_end(data[start:], tags)
+    base = first_byte_offset or start  # stream offset of the body's first byte
+    out = Output(entity)
+    result = ParsedChunk(entity)
+    offsets = record_offsets(body, tags)
+    if not offsets or offsets[0] != 0:
+        offsets.insert(0, 0)  # a pretty-printed or leading-whitespace body: one span
+    spans = list(zip(offsets, [*offsets[1:], len(body)], strict=True))
+    if keep_release_ids is not None and entity == "releases":
+        spans = _in_scope(body, spans, keep_release_ids, result)
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, huge_tree=True, collect_ids=False
+    )
+    batch: list[tuple[int, int]] = []
+    batch_size = 0
+    for span in spans:
+        batch.append(span)
+        batch_size += span[1] - span[0]
+        if batch_size >= BATCH_BYTES:
+            _parse_batch(body, batch, tags, parser, extract, out, result, base, raw_max_bytes)
+            batch, batch_size = [], 0
+    if batch:
+        _parse_batch(body, batch, tags, parser, extract, out, result, base, raw_max_bytes)
+    for table, rows in out.tables.items():
+        result.row_counts[table] = len(rows)
+        result.copy_data[table] = copy_text(rows)
+    result.unknown = dict(out.unknown)
+    result.anomalies = {**result.anomalies, **out.anomalies}
+    return result
+
+
+def _in_scope(
+    body: bytes,
+    spans: list[tuple[int, int]],
+    keep: Container[int],
+    result: ParsedChunk,
+) -> list[tuple[int, int]]:
+    """Drop out-of-scope releases before parsing them (their id is in the opening tag)."""
+    kept = []
+    for begin, end in spans:
+        match = _OPENING_ID.match(body, begin, min(end, begin + 200))
+        if match and int(match[1]) not in keep:
+            result.record_count += 1
+            result.out_of_scope_count += 1
+            continue
+        kept.append((begin, end))
+    return kept
+
+
+def _parse_batch(
+    body: bytes,
+    batch: list[tuple[int, int]],
+    tags: EntityTags,
+    parser: etree.XMLParser,
+    extract: Callable[[etree._Element, Output], str],
+    out: Output,
+    result: ParsedChunk,
+    base: int,
+    raw_max_bytes: int,
+) -> None:
+    raw = body[batch[0][0] : batch[-1][1]]
+    clean = strip_invalid_xml_bytes(raw)
+    if len(clean) != len(raw):
+        result.anomalies["invalid XML control bytes removed"] = (
+            result.anomalies.get("invalid XML control bytes removed", 0) + len(raw) - len(clean)
+        )
+    try:
+        root = etree.fromstring(tags.root_open + clean + tags.root_close, parser)
+    except etree.XMLSyntaxError as exc:
+        if len(batch) == 1:
+            result.record_count += 1
+            _quarantine(result, body, batch[0], base, f"XML syntax error: {exc}", raw_max_bytes)
+            return
+        for span in batch:  # isolate the broken record(s)
+            _parse_batch(body, [span], tags, parser, extract, out, result, base, raw_max_bytes)
+        return
+    records = [element for element in root if isinstance(element.tag, str)]
+    aligned = len(records) == len(batch)
+    record_tag = tags.record.decode()
+    for index, record in enumerate(records):
+        result.record_count += 1
+        span = batch[index] if aligned else (batch[0][0], batch[-1][1])
+        if record.tag != record_tag:
+            out.unknown_element(NULL, f"{tags.root.decode()}/{record.tag}", record)
+            result.record_count -= 1
+            continue
+        mark = out.mark()
+        try:
+            extract(record, out)
+        except Exception as exc:  # any failure of one record quarantines only that record
+            out.rollback(mark)
+            error = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+            _quarantine(result, body, span, base, error, raw_max_bytes)
+            continue
+        result.loaded_count += 1
+
+
+def _quarantine(
+    result: ParsedChunk,
+    body: bytes,
+    span: tuple[int, int],
+    base: int,
+    error: str,
+    raw_max_bytes: int,
+) -> None:
+    raw = body[span[0] : span[1]]
+    match = _RECORD_ID.search(raw, 0, 4096)
+    record_id = int(match[1] or match[2]) if match else None
+    cut = raw[:raw_max_bytes]
+    result.quarantined.append(
+        QuarantinedRecord(
+            byte_offset=base + span[0],
+            record_id=record_id,
+            error=error,
+            raw=strip_invalid_xml_bytes(cut).decode("utf-8", errors="replace"),
+            raw_bytes=len(raw),
+            truncated=len(cut) < len(raw),
+        )
+    )
+
+
+__all__ = ["ChunkFormatError", "ParsedChunk", "QuarantinedRecord", "parse_chunk"]

@@ -1,0 +1,106 @@
+"""`<artist>` (id as a child element) -> artists and its six child tables."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from shared.dumps.records.common import Output, images, text, text_list
+from shared.dumps.values import FIELD, NULL, RecordError, record_id, reference_id
+
+_NAME_ID = frozenset(("id",))
+
+
+def extract_artist(artist: etree._Element, out: Output) -> str:
+    """Append the rows of one artist; returns its id. Raises RecordError when malformed."""
+    rid = NULL
+    for child in artist:  # the id is a child element, usually after <images>
+        if child.tag == "id":
+            rid = record_id(child.text, "artist/id")
+            break
+    if rid is NULL:
+        raise RecordError("artist/id: missing")
+    tables = out.tables
+    name = real_name = profile = data_quality = NULL
+    for child in artist:
+        tag = child.tag
+        if tag == "name":
+            name = text(child)
+        elif tag == "id":
+            continue
+        elif tag == "realname":
+            real_name = text(child)
+        elif tag == "profile":
+            profile = text(child)
+        elif tag == "data_quality":
+            data_quality = text(child)
+        elif tag == "namevariations":
+            rows = tables["artist_name_variations"]
+            for sequence, variation in enumerate(
+                text_list(child, "name", out, rid, "artist/namevariations"), 1
+            ):
+                rows.append(f"{rid}{FIELD}{sequence}{FIELD}{variation}")
+        elif tag == "aliases":
+            _named_references(child, tables["artist_aliases"], out, rid, "artist/aliases")
+        elif tag == "groups":
+            _named_references(child, tables["artist_groups"], out, rid, "artist/groups")
+        elif tag == "members":
+            _members(child, tables["artist_members"], out, rid)
+        elif tag == "urls":
+            rows = tables["artist_urls"]
+            for sequence, url in enumerate(text_list(child, "url", out, rid, "artist/urls"), 1):
+                rows.append(f"{rid}{FIELD}{sequence}{FIELD}{url}")
+        elif tag == "images":
+            images(child, tables["artist_images"], out, rid, "artist/images")
+        elif isinstance(tag, str):
+            out.unknown_element(rid, f"artist/{tag}", child)
+    if artist.attrib:
+        out.unknown_attributes(rid, "artist", artist, frozenset())
+    tables["artists"].append(
+        f"{rid}{FIELD}{name}{FIELD}{real_name}{FIELD}{profile}{FIELD}{data_quality}"
+    )
+    return rid
+
+
+def _named_references(
+    container: etree._Element, rows: list[str], out: Output, rid: str, path: str
+) -> None:
+    """`<name id="…">text</name>` lists (aliases, groups); `@id` is absent in 2017 dumps."""
+    sequence = 0
+    for name in container:
+        if name.tag != "name":
+            if isinstance(name.tag, str):
+                out.unknown_element(rid, f"{path}/{name.tag}", name)
+            continue
+        ref = reference_id(name.get("id"), f"{path}/name@id")
+        value = text(name)
+        if ref is NULL and value is NULL:
+            continue  # an empty element carries nothing
+        if not _NAME_ID.issuperset(name.keys()):
+            out.unknown_attributes(rid, f"{path}/name", name, _NAME_ID)
+        sequence += 1
+        rows.append(f"{rid}{FIELD}{sequence}{FIELD}{ref}{FIELD}{value}")
+
+
+def _members(container: etree._Element, rows: list[str], out: Output, rid: str) -> None:
+    """Members in all three layouts: names only (before 2015-02), `<id>` + `<name id>` pairs
+    (2015-2024), `<name id>` only (2025+). `name@id` wins; a bare preceding `<id>` fills in."""
+    sequence = 0
+    pending_id = NULL
+    for child in container:
+        tag = child.tag
+        if tag == "id":
+            pending_id = reference_id(child.text, "artist/members/id")
+            continue
+        if tag != "name":
+            if isinstance(tag, str):
+                out.unknown_element(rid, f"artist/members/{tag}", child)
+            continue
+        member_id = reference_id(child.get("id"), "artist/members/name@id")
+        if member_id is NULL:
+            member_id = pending_id
+        pending_id = NULL
+        value = text(child)
+        if member_id is NULL and value is NULL:
+            continue
+        sequence += 1
+        rows.append(f"{rid}{FIELD}{sequence}{FIELD}{member_id}{FIELD}{value}")

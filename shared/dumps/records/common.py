@@ -1,0 +1,183 @@
+"""What the four entity extractors share: the row sink, unknown-field bookkeeping, credits,
+videos and images.
+
+Hot path: children are iterated directly (no findtext/XPath), rows are built as marker-joined
+strings (see `shared.dumps.values`), and empty or whitespace-only text becomes NULL so that
+"element omitted" (2025+) and "element empty" (before) load identically.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from lxml import etree
+
+from shared.dumps.tables import UNKNOWN_FIELDS_TABLE, tables_for
+from shared.dumps.values import FIELD, NULL, boolean, reference_id, small_int
+
+
+class Output:
+    """Rows per table for one chunk, plus counts of elements/attributes the parser did not know."""
+
+    def __init__(self, entity: str) -> None:
+        self.entity = entity
+        self.tables: dict[str, list[str]] = {table: [] for table in tables_for(entity)}
+        self.unknown: Counter[str] = Counter()
+        self.anomalies: Counter[str] = Counter()
+        self._extras = self.tables[UNKNOWN_FIELDS_TABLE]
+
+    def mark(self) -> list[int]:
+        return [len(rows) for rows in self.tables.values()]
+
+    def rollback(self, mark: list[int]) -> None:
+        """Forget the rows of a record that turned out to be malformed."""
+        for rows, length in zip(self.tables.values(), mark, strict=True):
+            del rows[length:]
+
+    def unknown_element(self, record_id: str, path: str, element: etree._Element) -> None:
+        """Count an element the parser does not know; keep it verbatim when it carries data."""
+        self.unknown[path] += 1
+        if (element.text and not element.text.isspace()) or len(element) or element.attrib:
+            xml = etree.tostring(element, encoding="unicode", with_tail=False)
+            self._extras.append(FIELD.join((self.entity, record_id, path, xml)))
+
+    def unknown_attributes(
+        self, record_id: str, path: str, element: etree._Element, known: frozenset[str]
+    ) -> None:
+        for name, value in element.items():
+            if name not in known:
+                self.unknown[f"{path}@{name}"] += 1
+                if value:
+                    self._extras.append(
+                        FIELD.join((self.entity, record_id, f"{path}@{name}", value))
+                    )
+
+
+def text(element: etree._Element) -> str:
+    value = element.text
+    return value if value and not value.isspace() else NULL
+
+
+NO_ATTRIBUTES: frozenset[str] = frozenset()
+
+
+def credits(
+    container: etree._Element,
+    keys: str,
+    after_sequence: str,
+    rows: list[str],
+    out: Output,
+    record_id: str,
+    sequence: int,
+    path: str,
+) -> int:
+    """Append one row per `<artist>` credit:
+    keys + sequence + after_sequence + (artist_id, name, anv, join, role, tracks).
+
+    `keys` is the leading key columns, each followed by FIELD; `after_sequence` is "" or
+    columns such as the `extra` flag, each followed by FIELD. Returns the last sequence used.
+    """
+    for artist in container:
+        if artist.tag != "artist":
+            if isinstance(artist.tag, str):
+                out.unknown_element(record_id, f"{path}/{artist.tag}", artist)
+            continue
+        sequence += 1
+        artist_id = name = anv = join = role = tracks = NULL
+        for child in artist:
+            tag = child.tag
+            value = child.text
+            if not value or value.isspace():
+                value = NULL
+            if tag == "name":
+                name = value
+            elif tag == "id":
+                artist_id = reference_id(None if value is NULL else value, f"{path}/artist/id")
+            elif tag == "anv":
+                anv = value
+            elif tag == "join":
+                join = value
+            elif tag == "role":
+                role = value
+            elif tag == "tracks":
+                tracks = value
+            elif isinstance(tag, str):
+                out.unknown_element(record_id, f"{path}/artist/{tag}", child)
+        if artist.attrib:
+            out.unknown_attributes(record_id, f"{path}/artist", artist, NO_ATTRIBUTES)
+        rows.append(
+            f"{keys}{sequence}{FIELD}{after_sequence}{artist_id}{FIELD}{name}{FIELD}{anv}"
+            f"{FIELD}{join}{FIELD}{role}{FIELD}{tracks}"
+        )
+    return sequence
+
+
+_VIDEO_ATTRIBUTES = frozenset(("src", "duration", "embed"))
+
+
+def videos(
+    container: etree._Element, rows: list[str], out: Output, record_id: str, path: str
+) -> None:
+    sequence = 0
+    for video in container:
+        if video.tag != "video":
+            if isinstance(video.tag, str):
+                out.unknown_element(record_id, f"{path}/{video.tag}", video)
+            continue
+        sequence += 1
+        title = description = NULL
+        for child in video:
+            tag = child.tag
+            if tag == "title":
+                title = text(child)
+            elif tag == "description":
+                description = text(child)
+            elif isinstance(tag, str):
+                out.unknown_element(record_id, f"{path}/video/{tag}", child)
+        get = video.get
+        if not _VIDEO_ATTRIBUTES.issuperset(video.keys()):
+            out.unknown_attributes(record_id, f"{path}/video", video, _VIDEO_ATTRIBUTES)
+        rows.append(
+            f"{record_id}{FIELD}{sequence}{FIELD}{get('src') or NULL}{FIELD}"
+            f"{small_int(get('duration'))}{FIELD}{boolean(get('embed'))}{FIELD}"
+            f"{title}{FIELD}{description}"
+        )
+
+
+_IMAGE_ATTRIBUTES = frozenset(("type", "uri", "uri150", "width", "height"))
+
+
+def images(
+    container: etree._Element, rows: list[str], out: Output, record_id: str, path: str
+) -> None:
+    """Images (in dumps until 2024-11): type, the long-emptied uri/uri150, width, height."""
+    sequence = 0
+    for image in container:
+        if image.tag != "image":
+            if isinstance(image.tag, str):
+                out.unknown_element(record_id, f"{path}/{image.tag}", image)
+            continue
+        sequence += 1
+        get = image.get
+        if not _IMAGE_ATTRIBUTES.issuperset(image.keys()):
+            out.unknown_attributes(record_id, f"{path}/image", image, _IMAGE_ATTRIBUTES)
+        rows.append(
+            f"{record_id}{FIELD}{sequence}{FIELD}{get('type') or NULL}{FIELD}"
+            f"{get('uri') or NULL}{FIELD}{get('uri150') or NULL}{FIELD}"
+            f"{small_int(get('width'))}{FIELD}{small_int(get('height'))}"
+        )
+
+
+def text_list(
+    container: etree._Element, tag: str, out: Output, record_id: str, path: str
+) -> list[str]:
+    """Texts of `<tag>` children (genres, styles, descriptions, urls); empty ones carry no data."""
+    values = []
+    for child in container:
+        if child.tag == tag:
+            value = child.text
+            if value and not value.isspace():
+                values.append(value)
+        elif isinstance(child.tag, str):
+            out.unknown_element(record_id, f"{path}/{child.tag}", child)
+    return values

@@ -1,0 +1,254 @@
+"""Loading one chunk: parse, then COPY every table and the ledger row in one transaction."""
+
+from __future__ import annotations
+
+import datetime
+import time
+from dataclasses import asdict, dataclass, field
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from shared.dumps.chunking import chunk_id
+from shared.dumps.entities import entity_tags
+from shared.dumps.parser import ParsedChunk, parse_chunk
+from shared.dumps.tables import tables_for
+from shared.loading.schema import MonthClosedError, ensure_month, import_schema
+from shared.loading.scope import referenced_release_ids
+from shared.settings import Settings
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """What loading one chunk did (also what a repeated delivery returns, from the ledger)."""
+
+    chunk_id: str
+    dump_date: datetime.date
+    entity: str
+    sequence: int
+    record_count: int
+    loaded_count: int
+    quarantined_count: int
+    out_of_scope_count: int
+    rows_per_table: dict[str, int]
+    unknown_elements: dict[str, int]
+    anomalies: dict[str, int]
+    parse_seconds: float
+    copy_seconds: float
+    already_loaded: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data["dump_date"] = self.dump_date.isoformat()
+        return data
+
+
+def load_chunk(
+    conn: psycopg.Connection,
+    dump_date: datetime.date,
+    entity: str,
+    sequence: int,
+    data: bytes,
+    *,
+    settings: Settings,
+    first_byte_offset: int | None = None,
+) -> ChunkResult:
+    """Load one chunk of a dump month exactly once; the entry point for queue workers.
+
+    `data` is a chunk as `shared.dumps.chunking.split_records` makes it (a well-formed document
+    of whole `entity` records). The month's import schema (`import_YYYYMMDD`) is created on first
+    use. All tables' rows and the ledger row (`loader.chunks`) commit in one transaction, so:
+    - a chunk already in the ledger is a no-op returning the stored result (`already_loaded`);
+    - concurrent deliveries of the same chunk serialise on an advisory lock, one loads;
+    - a malformed record goes to `loader.quarantine` (with its byte offset when
+      `first_byte_offset` is given) and the rest of the chunk loads.
+    Release scope `collection` keeps only releases in `account.referenced_release_ids`.
+    Raises ChunkFormatError (not a dump of `entity`) and MonthClosedError (month finalized).
+
+    Pass an idle connection (autocommit, or no transaction open): each step commits by itself.
+    Inside a caller's open transaction everything becomes savepoints and commits with it.
+    """
+    entity_tags(entity)
+    if sequence < 0:
+        raise ValueError("sequence must be >= 0")
+    status = ensure_month(conn, dump_date, settings.release_scope)
+    with conn.transaction():
+        stored = _stored_result(conn, dump_date, entity, sequence)
+    if stored:
+        return stored
+    if status != "loading":
+        raise MonthClosedError(
+            f"dump {dump_date} is already finalized ({status}); chunk "
+            f"{chunk_id(dump_date, entity, sequence)} was never loaded"
+        )
+    notes: list[str] = []
+    keep = None
+    if settings.release_scope == "collection" and entity == "releases":
+        with conn.transaction():
+            keep, exists = referenced_release_ids(conn)
+        if not exists:
+            notes.append(
+                "release scope is 'collection' but account.referenced_release_ids does not "
+                "exist yet: the scope is empty, no release is kept"
+            )
+    started = time.perf_counter()
+    parsed = parse_chunk(
+        data,
+        entity,
+        first_byte_offset=first_byte_offset or 0,
+        keep_release_ids=keep,
+        raw_max_bytes=settings.quarantine_raw_max_bytes,
+    )
+    parse_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    with conn.transaction():
+        conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('cratedigger-chunk'), hashtext(%s))",
+            (chunk_id(dump_date, entity, sequence),),
+        )
+        stored = _stored_result(conn, dump_date, entity, sequence)
+        if stored:
+            return stored  # another delivery won the race
+        _copy_tables(conn, import_schema(dump_date), entity, parsed)
+        _insert_quarantine(conn, dump_date, entity, sequence, parsed)
+        copy_seconds = time.perf_counter() - started
+        result = _result(dump_date, entity, sequence, parsed, parse_seconds, copy_seconds, notes)
+        _insert_ledger(conn, result, len(data), first_byte_offset)
+    return result
+
+
+def _copy_tables(conn: psycopg.Connection, schema: str, entity: str, parsed: ParsedChunk) -> None:
+    with conn.cursor() as cursor:
+        for table, columns in tables_for(entity).items():
+            text = parsed.copy_data.get(table)
+            if not text:
+                continue
+            statement = sql.SQL("COPY {}.{} ({}) FROM STDIN").format(
+                sql.Identifier(schema),
+                sql.Identifier(table),
+                sql.SQL(", ").join(map(sql.Identifier, columns)),
+            )
+            with cursor.copy(statement) as copy:
+                copy.write(text.encode())
+
+
+def _insert_quarantine(
+    conn: psycopg.Connection,
+    dump_date: datetime.date,
+    entity: str,
+    sequence: int,
+    parsed: ParsedChunk,
+) -> None:
+    if not parsed.quarantined:
+        return
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO loader.quarantine (dump_date, entity, sequence, byte_offset, record_id, "
+            "error, raw_record, raw_bytes, raw_truncated) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                (
+                    dump_date,
+                    entity,
+                    sequence,
+                    bad.byte_offset,
+                    bad.record_id,
+                    bad.error,
+                    bad.raw,
+                    bad.raw_bytes,
+                    bad.truncated,
+                )
+                for bad in parsed.quarantined
+            ],
+        )
+
+
+def _result(
+    dump_date: datetime.date,
+    entity: str,
+    sequence: int,
+    parsed: ParsedChunk,
+    parse_seconds: float,
+    copy_seconds: float,
+    notes: list[str],
+) -> ChunkResult:
+    return ChunkResult(
+        chunk_id=chunk_id(dump_date, entity, sequence),
+        dump_date=dump_date,
+        entity=entity,
+        sequence=sequence,
+        record_count=parsed.record_count,
+        loaded_count=parsed.loaded_count,
+        quarantined_count=len(parsed.quarantined),
+        out_of_scope_count=parsed.out_of_scope_count,
+        rows_per_table=dict(parsed.row_counts),
+        unknown_elements=dict(parsed.unknown),
+        anomalies=dict(parsed.anomalies),
+        parse_seconds=round(parse_seconds, 6),
+        copy_seconds=round(copy_seconds, 6),
+        notes=notes,
+    )
+
+
+def _insert_ledger(
+    conn: psycopg.Connection, result: ChunkResult, data_bytes: int, first_byte_offset: int | None
+) -> None:
+    conn.execute(
+        "INSERT INTO loader.chunks (dump_date, entity, sequence, record_count, loaded_count, "
+        "quarantined_count, out_of_scope_count, rows_per_table, unknown_elements, anomalies, "
+        "data_bytes, first_byte_offset, parse_seconds, copy_seconds) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (
+            result.dump_date,
+            result.entity,
+            result.sequence,
+            result.record_count,
+            result.loaded_count,
+            result.quarantined_count,
+            result.out_of_scope_count,
+            Jsonb(result.rows_per_table),
+            Jsonb(result.unknown_elements),
+            Jsonb({**result.anomalies, **({"notes": result.notes} if result.notes else {})}),
+            data_bytes,
+            first_byte_offset,
+            result.parse_seconds,
+            result.copy_seconds,
+        ),
+    )
+
+
+def _stored_result(
+    conn: psycopg.Connection, dump_date: datetime.date, entity: str, sequence: int
+) -> ChunkResult | None:
+    row = conn.execute(
+        "SELECT record_count, loaded_count, quarantined_count, out_of_scope_count, "
+        "rows_per_table, unknown_elements, anomalies, parse_seconds, copy_seconds "
+        "FROM loader.chunks WHERE dump_date = %s AND entity = %s AND sequence = %s",
+        (dump_date, entity, sequence),
+    ).fetchone()
+    if row is None:
+        return None
+    anomalies = dict(row[6])
+    notes = anomalies.pop("notes", [])
+    return ChunkResult(
+        chunk_id=chunk_id(dump_date, entity, sequence),
+        dump_date=dump_date,
+        entity=entity,
+        sequence=sequence,
+        record_count=row[0],
+        loaded_count=row[1],
+        quarantined_count=row[2],
+        out_of_scope_count=row[3],
+        rows_per_table=dict(row[4]),
+        unknown_elements=dict(row[5]),
+        anomalies=anomalies,
+        parse_seconds=row[7],
+        copy_seconds=row[8],
+        already_loaded=True,
+        notes=list(notes) if isinstance(notes, list) else [str(notes)],
+    )
+
+
+__all__ = ["ChunkResult", "load_chunk"]

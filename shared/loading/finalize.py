@@ -1,0 +1,320 @@
+"""Finalizing a month: ledger check, validations, keys and indexes, ANALYZE, then the swap."""
+
+from __future__ import annotations
+
+import datetime
+import time
+from dataclasses import asdict, dataclass, field
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from shared.dumps.entities import ENTITIES
+from shared.dumps.tables import ALL_TABLES, ENTITY_TABLES, MAIN_TABLE
+from shared.loading.schema import (
+    PREVIOUS_SCHEMA,
+    SERVED_SCHEMA,
+    import_schema,
+    read_sql,
+    retired_schema,
+    schema_exists,
+    set_search_path,
+)
+from shared.loading.scope import referenced_release_ids
+from shared.settings import Settings
+
+SWAP_LOCK_TIMEOUT = "10s"
+
+
+class FinalizeError(RuntimeError):
+    """The month cannot be served (incomplete ledger, failed validation, nothing loaded)."""
+
+
+@dataclass(frozen=True)
+class FinalizeResult:
+    dump_date: datetime.date
+    served_schema: str
+    release_scope: str
+    chunks_per_entity: dict[str, int]
+    records_per_entity: dict[str, int]
+    quarantined_per_entity: dict[str, int]
+    rows_per_table: dict[str, int]
+    seconds: dict[str, float]
+    previous_dump_date: datetime.date | None = None
+    dropped_schemas: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    already_finalized: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data["dump_date"] = self.dump_date.isoformat()
+        data["previous_dump_date"] = (
+            self.previous_dump_date.isoformat() if self.previous_dump_date else None
+        )
+        return data
+
+
+def finalize_month(
+    conn: psycopg.Connection,
+    dump_date: datetime.date,
+    *,
+    expected_chunks: dict[str, int] | None,
+    settings: Settings,
+) -> FinalizeResult:
+    """Publish a loaded month as the served schema `discogs`; idempotent.
+
+    1. Ledger completeness: with `expected_chunks` ({entity: chunk count}) every entity must have
+       exactly sequences 0..n-1 and no other entity may have chunks; without it, each loaded
+       entity's sequences must be contiguous from 0 (entities never loaded stay empty: warning).
+    2. Validations: ids unique in artists/labels/masters/releases; rows per table equal the
+       ledger's sums.
+    3. Release scope `collection`: prune to referenced releases and what they point to.
+    4. Primary keys and indexes (b-tree on ids, pg_trgm and full-text GIN for search; none on
+       unbounded text), then ANALYZE, in one transaction (a failure leaves nothing half-built).
+    5. One short transaction: `discogs_previous` is retired (dropped after commit), `discogs`
+       becomes `discogs_previous`, `import_YYYYMMDD` becomes `discogs`. Readers see the old
+       month until that commit and the new one after it.
+    A month already served returns its stored result with `already_finalized=True`.
+    Pass an idle connection (autocommit, or no transaction open).
+    """
+    timings: dict[str, float] = {}
+    warnings: list[str] = []
+    with conn.transaction():
+        row = conn.execute(
+            "SELECT status, release_scope, finalize_result FROM loader.months WHERE dump_date = %s",
+            (dump_date,),
+        ).fetchone()
+    if row is None:
+        raise FinalizeError(f"nothing was loaded for dump {dump_date}")
+    status, scope, stored = row
+    if status != "loading":
+        if stored is None:
+            raise FinalizeError(f"dump {dump_date} is {status} and has no stored result")
+        return _from_json(stored, already_finalized=True)
+    schema = import_schema(dump_date)
+
+    started = time.perf_counter()
+    with conn.transaction():
+        ledger, ledger_rows = _ledger(conn, dump_date)
+    _check_ledger(dump_date, ledger, expected_chunks, warnings)
+    timings["ledger"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    with conn.transaction():
+        set_search_path(conn, schema)
+        _validate(conn, dump_date, ledger_rows)
+    timings["validate"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    with conn.transaction():
+        set_search_path(conn, schema)
+        if not _indexes_built(conn, schema):  # a retry after a failed swap skips this
+            if scope == "collection":
+                _prune_to_collection(conn, warnings)
+            conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            conn.execute(read_sql("finalize_indexes.sql"))
+            for table in ALL_TABLES:
+                conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
+        rows_per_table = _row_counts(conn)
+    timings["indexes_and_analyze"] = time.perf_counter() - started
+
+    chunks = {entity: ledger[entity]["chunks"] for entity in ledger}
+    records = {entity: ledger[entity]["records"] for entity in ledger}
+    quarantined = {entity: ledger[entity]["quarantined"] for entity in ledger}
+    result = FinalizeResult(
+        dump_date=dump_date,
+        served_schema=SERVED_SCHEMA,
+        release_scope=scope,
+        chunks_per_entity=chunks,
+        records_per_entity=records,
+        quarantined_per_entity=quarantined,
+        rows_per_table=rows_per_table,
+        seconds=timings,
+        warnings=warnings,
+    )
+    started = time.perf_counter()
+    result = _swap(conn, dump_date, schema, result)
+    timings["swap"] = time.perf_counter() - started
+    for retired in result.dropped_schemas:
+        with conn.transaction():
+            drop = sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE")
+            conn.execute(drop.format(sql.Identifier(retired)))
+    return result
+
+
+def _ledger(
+    conn: psycopg.Connection, dump_date: datetime.date
+) -> tuple[dict[str, dict[str, object]], dict[str, int]]:
+    """Per entity: chunk sequences, record and quarantine sums; per table: the row sums."""
+    ledger: dict[str, dict[str, object]] = {}
+    for entity, sequences, records, quarantined in conn.execute(
+        "SELECT entity, array_agg(sequence ORDER BY sequence), sum(record_count)::bigint, "
+        "sum(quarantined_count)::bigint FROM loader.chunks WHERE dump_date = %s GROUP BY entity",
+        (dump_date,),
+    ).fetchall():
+        ledger[entity] = {
+            "sequences": list(sequences),
+            "chunks": len(sequences),
+            "records": int(records),
+            "quarantined": int(quarantined),
+        }
+    rows: dict[str, int] = {}
+    for table, count in conn.execute(
+        "SELECT t.key, sum(t.value::bigint)::bigint FROM loader.chunks AS c, "
+        "jsonb_each_text(c.rows_per_table) AS t WHERE c.dump_date = %s GROUP BY t.key",
+        (dump_date,),
+    ).fetchall():
+        rows[table] = int(count)
+    return ledger, rows
+
+
+def _check_ledger(
+    dump_date: datetime.date,
+    ledger: dict[str, dict[str, object]],
+    expected: dict[str, int] | None,
+    warnings: list[str],
+) -> None:
+    loaded = {entity: data for entity, data in ledger.items() if entity in ENTITIES}
+    problems = []
+    if expected is not None:
+        for entity in set(loaded) - set(expected):
+            problems.append(f"{entity}: chunks in the ledger but none expected")
+        for entity, count in expected.items():
+            have = set(loaded.get(entity, {}).get("sequences", []))  # type: ignore[arg-type]
+            missing = sorted(set(range(count)) - have)
+            extra = sorted(have - set(range(count)))
+            if missing:
+                shown = ", ".join(map(str, missing[:20])) + (" …" if len(missing) > 20 else "")
+                problems.append(f"{entity}: {len(missing)} of {count} chunks missing ({shown})")
+            if extra:
+                problems.append(f"{entity}: unexpected chunk sequences {extra[:20]}")
+    else:
+        for entity, data in loaded.items():
+            sequences = data["sequences"]
+            assert isinstance(sequences, list)
+            if sequences != list(range(len(sequences))):
+                gaps = sorted(set(range(max(sequences) + 1)) - set(sequences))
+                problems.append(f"{entity}: chunk sequences have gaps at {gaps[:20]}")
+    if not loaded:
+        problems.append("no chunk in the ledger")
+    if problems:
+        raise FinalizeError(f"dump {dump_date} is incomplete: " + "; ".join(problems))
+    for entity in ENTITIES:
+        if entity not in loaded:
+            warnings.append(f"{entity}: nothing loaded, its tables are empty")
+
+
+def _validate(
+    conn: psycopg.Connection, dump_date: datetime.date, expected_rows: dict[str, int]
+) -> None:
+    problems = []
+    for entity in ENTITIES:
+        table = MAIN_TABLE[entity]
+        query = sql.SQL("SELECT id FROM {} GROUP BY id HAVING count(*) > 1 ORDER BY id LIMIT 10")
+        duplicates = conn.execute(query.format(sql.Identifier(table))).fetchall()
+        if duplicates:
+            problems.append(f"{table}: duplicate ids {[d[0] for d in duplicates]}")
+    actual = _row_counts(conn)
+    for table, count in actual.items():
+        ledger_count = expected_rows.get(table, 0)
+        if count != ledger_count:
+            problems.append(f"{table}: {count} rows but the ledger says {ledger_count}")
+    if problems:
+        raise FinalizeError(f"dump {dump_date} failed validation: " + "; ".join(problems))
+
+
+def _indexes_built(conn: psycopg.Connection, schema: str) -> bool:
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid "
+        "JOIN pg_namespace n ON n.oid = t.relnamespace "
+        "WHERE n.nspname = %s AND t.relname = 'releases' AND c.contype = 'p')",
+        (schema,),
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _row_counts(conn: psycopg.Connection) -> dict[str, int]:
+    counts = {}
+    for table in ALL_TABLES:
+        row = conn.execute(
+            sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+        ).fetchone()
+        counts[table] = int(row[0]) if row else 0
+    return counts
+
+
+def _prune_to_collection(conn: psycopg.Connection, warnings: list[str]) -> None:
+    keep, exists = referenced_release_ids(conn)
+    if not exists:
+        warnings.append(
+            "release scope 'collection': account.referenced_release_ids does not exist, "
+            "so the scope is empty and no release is served"
+        )
+    conn.execute("CREATE TEMP TABLE keep_release_ids (release_id bigint) ON COMMIT DROP")
+    with conn.cursor() as cursor, cursor.copy("COPY keep_release_ids FROM STDIN") as copy:
+        for release_id in keep:
+            copy.write_row((release_id,))
+    conn.execute(read_sql("prune_collection_scope.sql"))
+
+
+def _swap(
+    conn: psycopg.Connection, dump_date: datetime.date, schema: str, result: FinalizeResult
+) -> FinalizeResult:
+    dropped: list[str] = []
+    previous_date = None
+    with conn.transaction():
+        conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(SWAP_LOCK_TIMEOUT)))
+        conn.execute("LOCK TABLE loader.months IN EXCLUSIVE MODE")
+        months = dict(
+            conn.execute(
+                "SELECT status, dump_date FROM loader.months WHERE status IN ('served', 'previous')"
+            ).fetchall()
+        )
+        if schema_exists(conn, PREVIOUS_SCHEMA):
+            retired = retired_schema(months.get("previous") or dump_date)
+            conn.execute(
+                sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
+                    sql.Identifier(PREVIOUS_SCHEMA), sql.Identifier(retired)
+                )
+            )
+            dropped.append(retired)
+        if schema_exists(conn, SERVED_SCHEMA):
+            conn.execute(
+                sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
+                    sql.Identifier(SERVED_SCHEMA), sql.Identifier(PREVIOUS_SCHEMA)
+                )
+            )
+            previous_date = months.get("served")
+        conn.execute(
+            sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(
+                sql.Identifier(schema), sql.Identifier(SERVED_SCHEMA)
+            )
+        )
+        conn.execute("UPDATE loader.months SET status = 'dropped' WHERE status = 'previous'")
+        conn.execute("UPDATE loader.months SET status = 'previous' WHERE status = 'served'")
+        result = FinalizeResult(
+            **{
+                **asdict(result),
+                "previous_dump_date": previous_date,
+                "dropped_schemas": dropped,
+            }
+        )
+        conn.execute(
+            "UPDATE loader.months SET status = 'served', finalized_at = now(), "
+            "finalize_result = %s WHERE dump_date = %s",
+            (Jsonb(result.to_json()), dump_date),
+        )
+    return result
+
+
+def _from_json(stored: dict[str, object], *, already_finalized: bool) -> FinalizeResult:
+    data = dict(stored)
+    data["dump_date"] = datetime.date.fromisoformat(str(data["dump_date"]))
+    previous = data.get("previous_dump_date")
+    data["previous_dump_date"] = datetime.date.fromisoformat(str(previous)) if previous else None
+    data["already_finalized"] = already_finalized
+    return FinalizeResult(**data)  # type: ignore[arg-type]
+
+
+__all__ = ["ENTITY_TABLES", "FinalizeError", "FinalizeResult", "finalize_month"]
