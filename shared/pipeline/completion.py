@@ -28,15 +28,15 @@ def month_finalizer(settings: Settings, dump_date: dt.date) -> FinalizeFn:
     def run(conn: psycopg.Connection, expected: dict[str, int]) -> FinalizeOutcome:
         from shared.loading import finalize_month
 
+        # FinalizeError (incomplete ledger, failed validation) propagates: try_finalize turns
+        # any exception into a failed outcome with its message.
         result = finalize_month(conn, dump_date, expected_chunks=expected, settings=settings)
-        return outcome_of(result)
+        detail = f"served as {result.served_schema}: records {result.records_per_entity}"
+        if result.warnings:
+            detail += f"; warnings: {'; '.join(result.warnings)}"
+        return FinalizeOutcome(True, detail)
 
     return run
-
-
-def outcome_of(result: object) -> FinalizeOutcome:
-    ok = bool(getattr(result, "ok", getattr(result, "succeeded", True)))
-    return FinalizeOutcome(ok, str(result))
 
 
 def finalize_if_complete(

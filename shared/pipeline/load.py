@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from azure.core.exceptions import ResourceNotFoundError
 
@@ -26,6 +26,9 @@ from shared.pipeline.runstore import RunStore
 from shared.settings import Settings
 from shared.storage import clients
 
+if TYPE_CHECKING:
+    from shared.loading import ChunkResult
+
 log = logging.getLogger(__name__)
 
 # Must equal host.json extensions.queues.maxDequeueCount (tests/pipeline/test_host_json.py).
@@ -38,14 +41,13 @@ class LoadOptions:
     finalizer: FinalizeFn | None = None
 
 
-def _counts(result: Any) -> tuple[int, int, int]:
-    """(records, quarantined, unknown elements) from the parsing issue's ChunkResult."""
-    records = int(getattr(result, "records", 0) or 0)
-    quarantined = int(getattr(result, "quarantined", 0) or 0)
-    unknown = getattr(result, "unknown_elements", 0) or 0
-    if isinstance(unknown, dict):
-        unknown = sum(unknown.values())
-    return records, quarantined, int(unknown)
+def _counts(result: ChunkResult) -> tuple[int, int, int]:
+    """(records loaded, records quarantined, unknown elements seen) of one chunk."""
+    return (
+        result.loaded_count,
+        result.quarantined_count,
+        sum(result.unknown_elements.values()),
+    )
 
 
 def handle_load(
@@ -99,7 +101,15 @@ def _load(settings: Settings, message: LoadMessage) -> tuple[int, int, int]:
             return stored  # a duplicate delivery: report what the first one loaded
         if data is None:
             raise RuntimeError(f"chunk blob {message.blob} is missing")
-        result = load_chunk(conn, dump_date, message.entity, message.seq, data, settings=settings)
+        result = load_chunk(
+            conn,
+            dump_date,
+            message.entity,
+            message.seq,
+            data,
+            settings=settings,
+            first_byte_offset=message.offset,
+        )
         counts = _counts(result)
         record_loaded(conn, dump_date, message.attempt, message.entity, message.seq, *counts)
     return counts

@@ -54,6 +54,8 @@ class LoadMessage(_Message):
     entity: Entity
     seq: int = Field(ge=0)
     blob: str = Field(max_length=512)
+    # Where the chunk's first record starts in the decompressed file (for quarantine entries).
+    offset: int | None = Field(None, ge=0)
 
 
 def parse_message(model: type[M], body: str | bytes) -> M:

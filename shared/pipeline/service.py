@@ -14,7 +14,7 @@ from shared.pipeline.entities import CHECKSUM, FILE_KINDS, dump_blob_name, run_i
 from shared.pipeline.finalize import begin_attempt
 from shared.pipeline.index import DumpFile, DumpMonth, find_month, newest_complete, parse_listing
 from shared.pipeline.load import record_failure
-from shared.pipeline.messages import FetchMessage, LoadMessage
+from shared.pipeline.messages import FetchMessage, LoadMessage, MessageError, parse_message
 from shared.pipeline.model import (
     ChunkState,
     ChunkStatus,
@@ -28,6 +28,7 @@ from shared.pipeline.progress import RunStatus, summarize
 from shared.pipeline.runstore import RunConflictError, RunStore
 from shared.pipeline.source import get_small, http_client
 from shared.settings import Settings
+from shared.storage import clients
 
 log = logging.getLogger(__name__)
 
@@ -148,8 +149,60 @@ def run_status(settings: Settings, run_id: str) -> RunStatus:
     if run is None:
         raise NotFoundError(f"no ingestion run {run_id}")
     files = store.list_files(run_id, run.attempt)
+    _note_poisoned(settings, store, run)
     chunks = store.list_chunks(run_id, run.attempt)
     return summarize(run, files, chunks, lifecycle.now())
+
+
+def _poison_queue(settings: Settings) -> str:
+    return settings.load_queue + clients.POISON_SUFFIX
+
+
+def _note_poisoned(settings: Settings, store: RunStore, run: Run) -> int:
+    """Mark chunks whose load message sits in the poison queue (e.g. the host died on the last
+    attempt, before the handler could record it) as poisoned; returns how many were new."""
+    marked = 0
+    client = clients.queue(settings, _poison_queue(settings))
+    for queued in client.peek_messages(max_messages=32):
+        try:
+            message = parse_message(LoadMessage, queued.content)
+        except MessageError:
+            continue
+        if (message.run, message.attempt) != (run.run_id, run.attempt):
+            continue
+        current = store.get_chunk(run.run_id, run.attempt, message.entity, message.seq)
+        if current is not None and current.state in (ChunkState.LOADED, ChunkState.POISONED):
+            continue
+        error = current.error if current and current.error else "moved to the poison queue"
+        record_failure(
+            store, message, ChunkState.POISONED, current.attempts if current else 0, error
+        )
+        marked += 1
+    return marked
+
+
+def _take_poisoned(
+    settings: Settings, run: Run, limit: int = 5000
+) -> dict[tuple[str, int], LoadMessage]:
+    """Remove this run's messages from the load poison queue (others are left visible)."""
+    client = clients.queue(settings, _poison_queue(settings))
+    taken: dict[tuple[str, int], LoadMessage] = {}
+    seen = 0
+    while seen < limit:
+        # Other runs' messages stay invisible for 30 s, so each message is read once here.
+        batch = list(client.receive_messages(max_messages=32, visibility_timeout=30))
+        if not batch:
+            break
+        for queued in batch:
+            seen += 1
+            try:
+                message = parse_message(LoadMessage, queued.content)
+            except MessageError:
+                continue
+            if (message.run, message.attempt) == (run.run_id, run.attempt):
+                taken[(message.entity, message.seq)] = message
+                client.delete_message(queued)
+    return taken
 
 
 def list_runs(settings: Settings) -> list[RunStatus]:
@@ -165,7 +218,7 @@ def list_runs(settings: Settings) -> list[RunStatus]:
     ]
 
 
-def retry_run(settings: Settings, run_id: str) -> list[ChunkStatus]:
+def retry_run(settings: Settings, run_id: str) -> list[tuple[str, int]]:
     """Re-enqueue the run's failed and poisoned chunks (after their cause was fixed)."""
     store = RunStore(settings)
     run = store.get_run(run_id)
@@ -175,41 +228,35 @@ def retry_run(settings: Settings, run_id: str) -> list[ChunkStatus]:
         raise ConflictError(
             f"run {run_id} is {run.state}; start a new attempt with POST /api/ingestions"
         )
-    retried = []
-    for chunk in store.list_chunks(run_id, run.attempt):
-        if chunk.state not in (ChunkState.FAILED, ChunkState.POISONED):
-            continue
-        message = LoadMessage(
-            run=run_id, attempt=run.attempt, entity=chunk.entity, seq=chunk.seq, blob=chunk.blob
+    messages = _take_poisoned(settings, run)
+    failed = {
+        (c.entity, c.seq): c
+        for c in store.list_chunks(run_id, run.attempt)
+        if c.state in (ChunkState.FAILED, ChunkState.POISONED)
+    }
+    for key, chunk in failed.items():
+        messages.setdefault(
+            key,
+            LoadMessage(
+                run=run_id, attempt=run.attempt, entity=chunk.entity, seq=chunk.seq, blob=chunk.blob
+            ),
+        )
+    if not messages:
+        raise ConflictError(f"run {run_id} has no failed or poisoned chunks to retry")
+    for (entity, seq), message in sorted(messages.items()):
+        current = failed.get((entity, seq))
+        store.record_chunk(
+            run_id,
+            run.attempt,
+            ChunkStatus(
+                entity=entity,
+                seq=seq,
+                blob=message.blob,
+                state=ChunkState.RETRYING,
+                attempts=current.attempts if current else 0,
+                error=current.error if current else None,
+                updated_at=lifecycle.now(),
+            ),
         )
         queues.send_load(settings, message)
-        retried.append(
-            store.record_chunk(
-                run_id,
-                run.attempt,
-                chunk.model_copy(
-                    update={"state": ChunkState.RETRYING, "updated_at": lifecycle.now()}
-                ),
-            )
-        )
-    if not retried:
-        raise ConflictError(f"run {run_id} has no failed or poisoned chunks to retry")
-    return retried
-
-
-def note_poisoned(settings: Settings, body: str) -> str:
-    """A load message reached the poison queue: make it visible in the run status."""
-    from shared.pipeline.messages import MessageError, parse_message
-
-    try:
-        message = parse_message(LoadMessage, body)
-    except MessageError as exc:
-        return f"ignored: {exc}"
-    store = RunStore(settings)
-    current = store.get_chunk(message.run, message.attempt, message.entity, message.seq)
-    if current is not None and current.state == ChunkState.LOADED:
-        return "ignored: chunk is loaded"
-    error = current.error if current and current.error else "moved to the poison queue"
-    attempts = current.attempts if current else 0
-    record_failure(store, message, ChunkState.POISONED, attempts, error)
-    return f"chunk {message.entity} #{message.seq} poisoned"
+    return sorted(messages)

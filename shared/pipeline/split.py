@@ -62,7 +62,7 @@ def handle_split(settings: Settings, message: SplitMessage, options: SplitOption
     blob = clients.container(settings, settings.dumps_container).get_blob_client(file.blob)
     chunks_container = clients.container(settings, settings.chunks_container)
     reader = HashingReader(blob.download_blob(max_concurrency=1).chunks())
-    from shared.dumps.chunking import split_records
+    from shared.dumps.chunking import ChunkFormatError, split_records
 
     sent = 0
     records = 0
@@ -84,6 +84,7 @@ def handle_split(settings: Settings, message: SplitMessage, options: SplitOption
                     entity=message.entity,
                     seq=chunk.sequence,
                     blob=name,
+                    offset=chunk.first_byte_offset,
                 ),
             )
             file.next_sequence, file.split_bytes_in = count, reader.bytes_read
@@ -100,7 +101,7 @@ def handle_split(settings: Settings, message: SplitMessage, options: SplitOption
         reason = f"{file.name} is not a valid gzip stream: {type(exc).__name__}: {exc}"
         lifecycle.fail_file(store, message.run, message.attempt, message.entity, reason)
         return f"failed: {reason}"
-    except ValueError as exc:  # ChunkFormatError: not a dump of this entity
+    except ChunkFormatError as exc:  # not a dump of this entity
         reason = f"{file.name} cannot be split: {exc}"
         lifecycle.fail_file(store, message.run, message.attempt, message.entity, reason)
         return f"failed: {reason}"
