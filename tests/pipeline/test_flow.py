@@ -41,8 +41,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def _served_counts(settings: Settings) -> dict[str, int]:
     with connect(settings) as conn:
         return {
-            e: conn.execute(f"SELECT count(*) FROM discogs.{e}").fetchone()[0]
-            for e in ENTITIES
+            e: conn.execute(f"SELECT count(*) FROM discogs.{e}").fetchone()[0] for e in ENTITIES
         }
 
 
