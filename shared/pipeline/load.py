@@ -9,20 +9,23 @@ chunk's status row on every attempt (with the error), and as poisoned on the las
 from __future__ import annotations
 
 import logging
+import random
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import psycopg
 from azure.core.exceptions import ResourceNotFoundError
 
 from shared.db.connection import connect
-from shared.pipeline import lifecycle
+from shared.pipeline import lifecycle, queues
 from shared.pipeline.completion import finalize_if_complete
 from shared.pipeline.entities import dump_date_of
 from shared.pipeline.finalize import FinalizeFn, loaded_chunk, record_loaded
 from shared.pipeline.messages import LoadMessage
 from shared.pipeline.model import ChunkState, ChunkStatus
 from shared.pipeline.runstore import RunStore
+from shared.pipeline.slots import NoFreeSlotError, take_slot
 from shared.settings import Settings
 from shared.storage import clients
 
@@ -34,6 +37,7 @@ log = logging.getLogger(__name__)
 # Must equal host.json extensions.queues.maxDequeueCount (tests/pipeline/test_host_json.py).
 MAX_DEQUEUE_COUNT = 5
 _MAX_ERROR = 2000
+_BUSY_DELAY_SECONDS = (5.0, 15.0)  # spread deferred loads out
 
 
 @dataclass
@@ -59,6 +63,10 @@ def handle_load(
     started = time.perf_counter()
     try:
         outcome = _load(settings, message)
+    except NoFreeSlotError:
+        delay = random.uniform(*_BUSY_DELAY_SECONDS)
+        queues.send_load(settings, message, delay_seconds=delay)
+        return f"deferred {delay:.0f} s: every loader slot is busy"
     except Exception as exc:
         state = ChunkState.POISONED if dequeue_count >= MAX_DEQUEUE_COUNT else ChunkState.FAILED
         record_failure(store, message, state, dequeue_count, f"{type(exc).__name__}: {exc}")
@@ -87,15 +95,24 @@ def handle_load(
 
 
 def _load(settings: Settings, message: LoadMessage) -> tuple[int, int, int]:
-    from shared.loading import load_chunk
-
     try:
         blob = clients.container(settings, settings.chunks_container).get_blob_client(message.blob)
         data = blob.download_blob().readall()
     except ResourceNotFoundError:
         data = None  # cleaned up after an earlier delivery loaded it? the ledger knows
+    with connect(settings) as conn:
+        take_slot(conn, settings.loader_max_connections)
+        conn.commit()  # the slot lock is session-level; end the implicit transaction
+        return _load_in_transaction(conn, settings, message, data)
+
+
+def _load_in_transaction(
+    conn: psycopg.Connection, settings: Settings, message: LoadMessage, data: bytes | None
+) -> tuple[int, int, int]:
+    from shared.loading import load_chunk
+
     dump_date = dump_date_of(message.run)
-    with connect(settings) as conn, conn.transaction():
+    with conn.transaction():
         stored = loaded_chunk(conn, dump_date, message.attempt, message.entity, message.seq)
         if stored is not None:
             return stored  # a duplicate delivery: report what the first one loaded

@@ -26,5 +26,5 @@ def send_split(settings: Settings, message: SplitMessage) -> None:
     _send(settings, settings.split_queue, message.to_json())
 
 
-def send_load(settings: Settings, message: LoadMessage) -> None:
-    _send(settings, settings.load_queue, message.to_json())
+def send_load(settings: Settings, message: LoadMessage, delay_seconds: float = 0) -> None:
+    _send(settings, settings.load_queue, message.to_json(), delay_seconds)

@@ -51,8 +51,7 @@ def test_timer_to_swapped_schema_through_the_local_runner(
     assert status["records_loaded"] == 4000 and status["finished"] is not None
     with connect(function_host.settings) as conn:
         counts = {
-            e: conn.execute(f"SELECT count(*) FROM discogs.{e}").fetchone()[0]
-            for e in ENTITIES
+            e: conn.execute(f"SELECT count(*) FROM discogs.{e}").fetchone()[0] for e in ENTITIES
         }
         tracks = conn.execute("SELECT count(*) FROM discogs.release_tracks").fetchone()
     assert counts == dict.fromkeys(ENTITIES, 1000)
