@@ -188,9 +188,10 @@ def bench_loaders(server_url: str, storage: str, base_url: str, loaders: int) ->
                 raise RuntimeError("a loader process failed")
         wall = time.perf_counter() - started
         with psycopg.connect(env["DATABASE_URL"]) as conn:
-            first, last, records, chunks = conn.execute(
+            first, last, records, chunks, xml_bytes, parse, copy = conn.execute(
                 "SELECT min(loaded_at - make_interval(secs => parse_seconds + copy_seconds)),"
-                " max(loaded_at), sum(loaded_count), count(*) FROM loader.chunks"
+                " max(loaded_at), sum(loaded_count), count(*), sum(data_bytes),"
+                " sum(parse_seconds), sum(copy_seconds) FROM loader.chunks"
             ).fetchone()
             state = conn.execute("SELECT finalize_state FROM pipeline.months").fetchone()
         if state != ("succeeded",):
@@ -203,6 +204,9 @@ def bench_loaders(server_url: str, storage: str, base_url: str, loaders: int) ->
             "load_seconds": round(load_seconds, 2),
             "records_per_second": round(int(records) / load_seconds, 1),
             "wall_seconds_with_finalize": round(wall, 2),
+            # Per-worker rate over busy time only: what one loader instance sustains.
+            "xml_mb_per_busy_second": round(int(xml_bytes) / 1e6 / (parse + copy), 2),
+            "parse_share_of_busy_time": round(parse / (parse + copy), 2),
         }
     finally:
         with psycopg.connect(server_url, autocommit=True) as admin:
