@@ -75,7 +75,7 @@ def handle_split(settings: Settings, message: SplitMessage, options: SplitOption
             if chunk.sequence < resume_from:
                 continue  # cut and enqueued by an earlier, interrupted split
             name = chunk_blob_name(message.run, message.attempt, message.entity, chunk.sequence)
-            chunks_container.upload_blob(name, chunk.data, overwrite=True)
+            chunks_container.upload_blob(name, chunk.data, overwrite=True, max_concurrency=4)
             queues.send_load(
                 settings,
                 LoadMessage(
