@@ -261,3 +261,25 @@ def test_sample_digests_are_what_the_host_publishes(dump_host: DumpHost) -> None
         name = f"discogs_{STAMP}_{entity}.xml.gz"
         assert f"{hashlib.sha256((SAMPLES / name).read_bytes()).hexdigest()} {name}\n" in text
     assert gzip.decompress((SAMPLES / f"discogs_{STAMP}_labels.xml.gz").read_bytes())
+
+
+def test_a_failed_month_restarts_as_a_new_attempt_and_ignores_old_messages(
+    driver: Driver, dump_host: DumpHost
+) -> None:
+    settings = driver.settings
+    dump_host.faults.wrong_checksum.add(f"discogs_{STAMP}_artists.xml.gz")
+    assert discover(settings) is not None
+    driver.run_until_idle([settings.fetch_queue])  # fails the run; splits stay queued
+    failed = RunStore(settings).get_run(STAMP)
+    assert failed is not None and failed.state == RunState.FAILED and failed.attempt == 1
+    with pytest.raises(ConflictError, match="start a new attempt"):
+        retry_run(settings, STAMP)
+    dump_host.faults.wrong_checksum.clear()  # Discogs re-uploaded a fixed CHECKSUM
+    restarted = start_requested(settings, "latest")
+    assert restarted.run is not None and restarted.run.attempt == 2
+    driver.run_until_idle()
+    ignored = [out for _, out in driver.log if out.startswith("ignored")]
+    assert ignored, "the first attempt's queued split messages were delivered and ignored"
+    run = RunStore(settings).get_run(STAMP)
+    assert run is not None and run.state == RunState.SUCCEEDED and run.attempt == 2
+    assert _served_counts(settings) == dict.fromkeys(ENTITIES, RECORDS_PER_SAMPLE)
