@@ -43,17 +43,23 @@ class ConflictError(RuntimeError):
     pass
 
 
-def read_index(settings: Settings, http: httpx.Client | None = None) -> list[DumpFile]:
-    """Files listed at DISCOGS_DUMP_BASE_URL and in its newest year folders (≤ 3 requests)."""
+def read_index(
+    settings: Settings, http: httpx.Client | None = None, *, year: int | None = None
+) -> list[DumpFile]:
+    """Files listed at DISCOGS_DUMP_BASE_URL and in its year folders (≤ 3 requests): the folder
+    of `year` when given, else the newest folders until one holds a complete month."""
     own = http is None
     client = http or http_client(settings)
     try:
         base = settings.discogs_dump_base_url + "/"
         listing = parse_listing(get_small(client, base), base)
         files = list(listing.files)
-        for _, url in listing.year_pages[: _MAX_INDEX_PAGES - 1]:
+        pages = listing.year_pages
+        if year is not None:
+            pages = [(y, url) for y, url in pages if y == year]
+        for _, url in pages[: _MAX_INDEX_PAGES - 1]:
             files += parse_listing(get_small(client, url), url).files
-            if newest_complete(files):
+            if year is None and newest_complete(files):
                 break
         return files
     finally:
@@ -122,14 +128,13 @@ def start_requested(
     settings: Settings, month_text: str, http: httpx.Client | None = None
 ) -> StartResult:
     """POST /api/ingestions: "latest" or a date within the wanted month ("2026-11-01")."""
-    files = read_index(settings, http)
     if month_text == "latest":
-        month = newest_complete(files)
+        month = newest_complete(read_index(settings, http))
         if month is None:
             raise NotFoundError("the dump index lists no complete month")
     else:
         wanted = dt.date.fromisoformat(month_text)
-        month = find_month(files, wanted.year, wanted.month)
+        month = find_month(read_index(settings, http, year=wanted.year), wanted.year, wanted.month)
         if month is None:
             raise NotFoundError(f"the dump index lists no dump for {wanted:%Y-%m}")
         if not month.complete:
