@@ -57,6 +57,9 @@ def _run_fetch_and_split(driver: Driver) -> None:
 
 def test_month_flows_from_timer_to_the_served_schema(driver: Driver) -> None:
     settings = driver.settings
+    dumps = clients.container(settings, settings.dumps_container)
+    dumps.upload_blob("20200601/discogs_20200601_labels.xml.gz", b"old")  # beyond retention
+    dumps.upload_blob("20200701/discogs_20200701_labels.xml.gz", b"kept")
     started = discover(settings)
     assert started is not None and started.run is not None
     driver.run_until_idle()
@@ -75,8 +78,9 @@ def test_month_flows_from_timer_to_the_served_schema(driver: Driver) -> None:
     # Chunk blobs are gone after success; the dump blobs are kept (DUMP_RETENTION_MONTHS=2).
     chunks = clients.container(settings, settings.chunks_container)
     assert list(chunks.list_blobs()) == []
-    dumps = clients.container(settings, settings.dumps_container)
     assert len(list(dumps.list_blobs(name_starts_with=f"{STAMP}/"))) == 5
+    months = sorted({b.name.split("/")[0] for b in dumps.list_blobs()})
+    assert months == ["20200701", STAMP]  # 2020-06 is older than the newest 2 months
     # Exactly one finalize: the ledger says so, and a new discovery does not start it again.
     with connect(settings) as conn:
         assert conn.execute("SELECT finalize_state FROM pipeline.months").fetchall() == [
@@ -283,3 +287,38 @@ def test_a_failed_month_restarts_as_a_new_attempt_and_ignores_old_messages(
     run = RunStore(settings).get_run(STAMP)
     assert run is not None and run.state == RunState.SUCCEEDED and run.attempt == 2
     assert _served_counts(settings) == dict.fromkeys(ENTITIES, RECORDS_PER_SAMPLE)
+
+
+NEGATIVE = ROOT / "tests" / "data" / "discogs" / "negative" / "artists_tar_not_gzip.xml.gz"
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"<html>Service Unavailable</html>", "not a valid gzip stream"),
+        (NEGATIVE.read_bytes(), "cannot be split: expected the root element <artists>"),
+        (gzip.compress(b"<artists>\n<artist><id>1</id>")[:-12], "not a valid gzip stream"),
+    ],
+    ids=["not-gzip", "gzipped-tar", "truncated-gzip"],
+)
+def test_a_data_file_that_is_not_a_dump_fails_the_run_clearly(
+    pipeline_env: dict[str, str], content: bytes, reason: str
+) -> None:
+    from shared.settings import get_settings, reset_settings_cache
+
+    month = {
+        f"discogs_{STAMP}_{e}.xml.gz": (SAMPLES / f"discogs_{STAMP}_{e}.xml.gz").read_bytes()
+        for e in ENTITIES
+    }
+    month[f"discogs_{STAMP}_artists.xml.gz"] = content
+    with DumpHost.serving({STAMP: month}) as host:
+        os.environ["DISCOGS_DUMP_BASE_URL"] = host.base_url
+        reset_settings_cache()
+        settings = get_settings()
+        clients.ensure_storage(settings)
+        driver = Driver(settings)
+        assert discover(settings) is not None
+        driver.run_until_idle([settings.fetch_queue, settings.split_queue])
+    run = RunStore(settings).get_run(STAMP)
+    assert run is not None and run.state == RunState.FAILED
+    assert run.reason and run.reason.startswith("artists: ") and reason in run.reason
