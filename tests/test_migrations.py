@@ -13,7 +13,22 @@ def test_template_database_is_fully_migrated(database_url):
     with psycopg.connect(database_url, autocommit=True) as conn:
         assert applied_version(conn) == latest_version()
         extensions = {row[0] for row in conn.execute("SELECT extname FROM pg_extension")}
-    assert {"pg_trgm", "unaccent"} <= extensions
+        folded = conn.execute("SELECT fold_text('Björk Guðmundsdóttir ÆON Straße')").fetchone()[0]
+    assert "pg_trgm" in extensions
+    assert folded == "bjork gudmundsdottir aeon strasse"
+
+
+def test_fold_text_fallback_without_unaccent(database_url):
+    """The translate() variant used where the server has no unaccent extension folds alike."""
+    sql_text = migrations.available_migrations()[1].sql
+    fallback = sql_text.split("ELSE", 1)[1].split("$sql$")[1]
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA fallback")
+        conn.execute(fallback.replace("public.fold_text", "fallback.fold_text"))
+        folded = conn.execute(
+            "SELECT fallback.fold_text('Björk Guðrún Ægir Œuvre Straße Łódź Ñandú')"
+        ).fetchone()[0]
+    assert folded == "bjork gudrun aegir oeuvre strasse lodz nandu"
 
 
 def test_applying_again_is_a_no_op(database_url):

@@ -179,8 +179,9 @@ def _reachable_by_others(path: Path) -> bool:
 
 def _pg_home(user: str | None) -> Path:
     """Where the cluster lives; when root runs us from a private folder, a link points elsewhere."""
+    LOCAL.mkdir(parents=True, exist_ok=True)
     home = LOCAL / "pg"
-    if user is None or home.exists() or _reachable_by_others(LOCAL.parent):
+    if user is None or home.exists() or _reachable_by_others(LOCAL):
         return home
     outside = Path(tempfile.mkdtemp(prefix="cratedigger-pg-"))
     outside.chmod(0o755)
@@ -213,9 +214,16 @@ def start_postgres() -> tuple[str, int | None]:
                 "set DATABASE_URL or CRATEDIGGER_PG_PORT"
             )
         return _server_url(), None
-    bindir = find_postgres_bindir() or _pgserver_bindir()
+    source = os.environ.get("CRATEDIGGER_PG_SOURCE", "auto")  # auto | system | pgserver
+    bindir = None if source == "pgserver" else find_postgres_bindir()
+    if bindir is None:
+        if source == "system":
+            raise ServiceError(
+                "no PostgreSQL server binaries found (pg_config, PATH, usual folders)"
+            )
+        bindir = _pgserver_bindir()
     user = _server_user()
-    home = _pg_home(user)
+    home = _pg_home(user).resolve()  # the server user may not traverse the link's folder
     data = home / "data"
     if not (data / "PG_VERSION").exists():
         _log(f"initialising a throwaway cluster in {data} ({bindir})")
@@ -289,8 +297,7 @@ def ensure_database(server_url: str, dbname: str) -> str:
 def _stop_postgres(pid: int) -> None:
     if not _pid_alive(pid, "postgres"):
         return
-    home = LOCAL / "pg"
-    data = home / "data"
+    data = (LOCAL / "pg").resolve() / "data"
     recorded = (
         (data / "postmaster.pid").read_text().split()[0]
         if (data / "postmaster.pid").exists()

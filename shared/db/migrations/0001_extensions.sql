@@ -1,3 +1,2 @@
--- Search needs trigram matching and accent folding (both allow-listed on Azure Flexible Server).
+-- Search needs trigram matching (allow-listed on Azure Flexible Server as PG_TRGM).
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
-CREATE EXTENSION IF NOT EXISTS unaccent;
