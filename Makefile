@@ -11,7 +11,7 @@ AZURITE := node_modules/.bin/azurite
 WITH_LOCAL_SETTINGS := $(PY) -m tests.support.localenv --
 NAME ?=
 
-.PHONY: help setup checkov services-up services-down migrate serve demo test lint bench run-timer clean
+.PHONY: help setup checkov services-up services-down migrate serve demo test lint bench bench-peers run-timer clean
 
 help:
 	@echo "make demo | test | serve | services-up | services-down | migrate | lint | bench | checkov | run-timer NAME=..."
@@ -69,6 +69,14 @@ lint: setup
 
 bench: services-up
 	$(WITH_LOCAL_SETTINGS) $(PY) -m tests.benchmarks
+
+# The fastest public loader (PyPI discogskit) in its own venv, then the benchmarks (which measure
+# it on the same synthetic files when it is installed).
+PEERS_VENV := .local/peers-venv
+bench-peers: services-up
+	@test -x $(PEERS_VENV)/bin/python || $(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --disable-pip-version-check -q discogskit==0.2.0
+	$(WITH_LOCAL_SETTINGS) $(PY) -m tests.benchmarks dumps
 
 clean: services-down
 	rm -rf $(VENV) node_modules .local .pytest_cache .ruff_cache

@@ -35,9 +35,12 @@ def run(args: argparse.Namespace) -> int:
         args.entity, args.records, seed=args.seed, control_chars=args.control_chars
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    opener = gzip.open if args.out.name.endswith(".gz") else open
     size = 0
-    with opener(args.out, "wb") as out:  # type: ignore[operator]
+    with (
+        gzip.open(args.out, "wb", compresslevel=6)
+        if args.out.name.endswith(".gz")
+        else args.out.open("wb")
+    ) as out:
         for piece in pieces:
             out.write(piece)
             size += len(piece)

@@ -12,15 +12,27 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import multiprocessing
 import sys
 import time
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, as_completed, wait
 from pathlib import Path
+from typing import BinaryIO
+
+import psycopg
 
 from shared.db.connection import connect
 from shared.dumps.chunking import split_records
 from shared.dumps.entities import ENTITIES
 from shared.dumps.files import DumpFile, DumpFileError, inspect_dump, open_dump
-from shared.loading import FinalizeError, MonthClosedError, finalize_month, load_chunk
+from shared.loading import (
+    ChunkResult,
+    FinalizeError,
+    MonthClosedError,
+    finalize_month,
+    load_chunk,
+)
 from shared.settings import Settings, get_settings
 
 
@@ -38,6 +50,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--no-finalize", action="store_true", help="load chunks only; do not publish the month"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="parse+COPY processes (each with its own connection; this process splits)",
     )
 
 
@@ -60,13 +78,24 @@ def run(args: argparse.Namespace) -> int:
     assert dump_date is not None
     files.sort(key=lambda file: ENTITIES.index(file.entity))
     chunk_bytes = args.chunk_bytes or settings.chunk_target_bytes
+    if args.workers < 1:
+        print("error: --workers must be >= 1", file=sys.stderr)
+        return 2
     started = time.perf_counter()
-    summary: dict[str, object] = {"dump_date": dump_date.isoformat(), "entities": {}}
+    summary: dict[str, object] = {
+        "dump_date": dump_date.isoformat(),
+        "workers": args.workers,
+        "chunk_bytes": chunk_bytes,
+        "entities": {},
+    }
     expected: dict[str, int] = {}
+    pool = _worker_pool(args.workers) if args.workers > 1 else None
     try:
         with connect(settings, autocommit=True) as conn:
             for file in files:
-                entity_summary = _load_file(conn, file, dump_date, chunk_bytes, settings)
+                entity_summary = _load_file(
+                    conn, file, dump_date, chunk_bytes, settings, pool, args.workers
+                )
                 summary["entities"][file.entity] = entity_summary  # type: ignore[index]
                 expected[file.entity] = int(entity_summary["chunks"])
             if not args.no_finalize:
@@ -79,6 +108,9 @@ def run(args: argparse.Namespace) -> int:
     except (DumpFileError, FinalizeError, MonthClosedError, ValueError) as exc:
         print(f"\nerror: {exc}", file=sys.stderr)
         return 1
+    finally:
+        if pool is not None:
+            pool.shutdown()
     summary["seconds"] = round(time.perf_counter() - started, 3)
     if args.json:
         print(json.dumps(summary, default=str))
@@ -88,23 +120,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _load_file(
-    conn: object, file: DumpFile, dump_date: datetime.date, chunk_bytes: int, settings: Settings
+    conn: object,
+    file: DumpFile,
+    dump_date: datetime.date,
+    chunk_bytes: int,
+    settings: Settings,
+    pool: ProcessPoolExecutor | None,
+    workers: int,
 ) -> dict[str, object]:
     records = loaded = quarantined = out_of_scope = chunks = 0
     rows: dict[str, int] = {}
     unknown: dict[str, int] = {}
     started = time.perf_counter()
     with open_dump(file.path, file.entity) as (_, stream):
-        for chunk in split_records(stream, file.entity, chunk_bytes):
-            result = load_chunk(
-                conn,  # type: ignore[arg-type]
-                dump_date,
-                file.entity,
-                chunk.sequence,
-                chunk.data,
-                settings=settings,
-                first_byte_offset=chunk.first_byte_offset,
-            )
+        for result in _results(conn, stream, file, dump_date, chunk_bytes, settings, pool, workers):
             chunks += 1
             records += result.record_count
             loaded += result.loaded_count
@@ -135,6 +164,77 @@ def _load_file(
         "unknown_elements": unknown,
         "seconds": round(time.perf_counter() - started, 3),
     }
+
+
+def _results(
+    conn: object,
+    stream: BinaryIO,
+    file: DumpFile,
+    dump_date: datetime.date,
+    chunk_bytes: int,
+    settings: Settings,
+    pool: ProcessPoolExecutor | None,
+    workers: int,
+) -> Iterator[ChunkResult]:
+    """Chunk results in completion order; with a pool at most 2 chunks per worker are in flight
+    (memory stays bounded by the chunk size, whatever the dump size)."""
+    chunks = split_records(stream, file.entity, chunk_bytes)
+    if pool is None:
+        for chunk in chunks:
+            yield load_chunk(
+                conn,  # type: ignore[arg-type]
+                dump_date,
+                file.entity,
+                chunk.sequence,
+                chunk.data,
+                settings=settings,
+                first_byte_offset=chunk.first_byte_offset,
+            )
+        return
+    pending: set[Future[ChunkResult]] = set()
+    for chunk in chunks:
+        if len(pending) >= 2 * workers:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+        pending.add(
+            pool.submit(
+                _load_in_worker,
+                dump_date,
+                file.entity,
+                chunk.sequence,
+                chunk.data,
+                chunk.first_byte_offset,
+            )
+        )
+    for future in as_completed(pending):
+        yield future.result()
+
+
+_worker_connection: psycopg.Connection | None = None
+
+
+def _worker_pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _load_in_worker(
+    dump_date: datetime.date, entity: str, sequence: int, data: bytes, first_byte_offset: int
+) -> ChunkResult:
+    """Runs in a pool process: one connection per process, opened on first use."""
+    global _worker_connection
+    settings = get_settings()
+    if _worker_connection is None or _worker_connection.closed:
+        _worker_connection = connect(settings, autocommit=True)
+    return load_chunk(
+        _worker_connection,
+        dump_date,
+        entity,
+        sequence,
+        data,
+        settings=settings,
+        first_byte_offset=first_byte_offset,
+    )
 
 
 def _bar(fraction: float, width: int = 24) -> str:

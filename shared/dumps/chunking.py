@@ -60,13 +60,16 @@ def split_records(stream: BinaryIO, entity: str, target_bytes: int) -> Iterator[
     del buffer[:start]
     sequence = 0
     separators = [tags.record_close + b"\n" + marker for marker in tags.record_starts]
+    if not tags.nests:
+        separators += [tags.record_close + marker for marker in tags.record_starts]
     end_marker = tags.record_close + b"\n" + tags.root_close
     while True:
         while len(buffer) >= target_bytes:
             cut = _find_boundary(buffer, target_bytes, separators, end_marker, tags)
             if cut < 0:
                 break
-            yield _chunk(tags, sequence, bytes(buffer[:cut]), offset)
+            with memoryview(buffer) as view:  # one copy into the chunk, not two
+                yield _chunk(tags, sequence, view[:cut], offset)
             sequence += 1
             offset += cut
             del buffer[:cut]
@@ -96,15 +99,17 @@ def _find_boundary(
     found = [position for position in found if position >= 0]
     if not found:
         return -1
-    return min(found) + len(tags.record_close) + 1
+    cut = min(found) + len(tags.record_close)
+    return cut + 1 if buffer[cut : cut + 1] == b"\n" else cut
 
 
-def _chunk(tags: EntityTags, sequence: int, body: bytes, offset: int) -> Chunk:
+def _chunk(tags: EntityTags, sequence: int, body: bytes | memoryview, offset: int) -> Chunk:
+    data = b"".join((tags.root_open, b"\n", body, tags.root_close, b"\n"))
     return Chunk(
         sequence=sequence,
-        data=tags.root_open + b"\n" + body + tags.root_close + b"\n",
+        data=data,
         first_byte_offset=offset,
-        record_count=count_records(body, tags),
+        record_count=count_records(data, tags),
     )
 
 
@@ -140,6 +145,17 @@ def body_end(data: bytes, tags: EntityTags) -> bytes:
     return data
 
 
+def body_stop(data: bytes, start: int, tags: EntityTags) -> int:
+    """The end offset of the records in `data[start:]`: before trailing whitespace and the
+    root's closing tag (like `body_end`, without copying)."""
+    end = len(data)
+    while end > start and data[end - 1] in b" \t\r\n":
+        end -= 1
+    if data.endswith(tags.root_close, start, end):
+        end -= len(tags.root_close)
+    return end
+
+
 def _skip_space(data: bytes, position: int) -> int:
     while position < len(data) and data[position] in b" \t\r\n":
         position += 1
@@ -150,18 +166,19 @@ def record_offsets(body: bytes, tags: EntityTags) -> list[int]:
     """Start offsets of the top-level records in a chunk body (records begin at line starts)."""
     starts = []
     for marker in tags.record_starts:
-        needle = b"\n" + marker
+        needle = b"\n" + marker if tags.nests else marker
         if body.startswith(marker):
             starts.append(0)
         position = body.find(needle)
         while position >= 0:
-            starts.append(position + 1)
+            starts.append(position + len(needle) - len(marker))
             position = body.find(needle, position + 1)
-    starts.sort()
-    return starts
+    return sorted(set(starts))
 
 
 def count_records(body: bytes, tags: EntityTags) -> int:
+    if not tags.nests:
+        return sum(body.count(marker) for marker in tags.record_starts)
     return sum(
         body.count(b"\n" + marker) + body.startswith(marker) for marker in tags.record_starts
     )

@@ -28,6 +28,13 @@ class EntityTags:
         return b"</" + self.record + b">"
 
     @property
+    def nests(self) -> bool:
+        """Whether the record tag also occurs nested inside records of this file (only labels:
+        `<sublabels><label>`). Other files never nest their record tag, so their record starts
+        need no line-start check (re-serialised samples join some records on one line)."""
+        return self.entity == "labels"
+
+    @property
     def record_starts(self) -> tuple[bytes, ...]:
         """How a top-level record begins. Artist and label records never carry attributes, which
         tells a top-level `<label>` apart from a nested `<sublabels><label id="…">`."""

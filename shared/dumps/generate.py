@@ -133,7 +133,7 @@ class _Generator:
             text += "\x07\x03"
         return text
 
-    def credit(self, extra: bool) -> str:
+    def credit(self, extra: bool, on_track: bool = False) -> str:
         rng = self.rng
         parts = []
         if rng.random() < 0.93:  # 2026: unlinked credits have no <id>
@@ -145,7 +145,7 @@ class _Generator:
             parts.append(f"<join>{_escape(rng.choice(_JOINS))}</join>")
         if extra:
             parts.append(f"<role>{_escape(rng.choice(_ROLES))}</role>")
-            if rng.random() < 0.2:
+            if not on_track and rng.random() < 0.2:  # track scope: release credits only
                 parts.append("<tracks>A1 to B2</tracks>")
         return "<artist>" + "".join(parts) + "</artist>"
 
@@ -181,9 +181,9 @@ class _Generator:
         parts = [f"<position>{position}</position>", f"<title>{_escape(title)}</title>"]
         parts.append(self.duration())
         if rng.random() < 0.12:
-            parts.append("<artists>" + self.credit(False) + "</artists>")
+            parts.append("<artists>" + self.credit(False, True) + "</artists>")
         if rng.random() < 0.25:
-            credits = "".join(self.credit(True) for _ in range(rng.randint(1, 2)))
+            credits = "".join(self.credit(True, True) for _ in range(rng.randint(1, 2)))
             parts.append("<extraartists>" + credits + "</extraartists>")
         return "<track>" + "".join(parts) + "</track>"
 

@@ -8,13 +8,16 @@ record goes to quarantine and the others still load.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree
 
-from shared.dumps.chunking import ChunkFormatError, body_end, body_start, record_offsets
+from shared.dumps.attributes import unexpected_attributes
+from shared.dumps.chunking import ChunkFormatError, body_start, body_stop, record_offsets
 from shared.dumps.entities import EntityTags, entity_tags
 from shared.dumps.records.artists import extract_artist
 from shared.dumps.records.common import Output
@@ -22,7 +25,7 @@ from shared.dumps.records.labels import extract_label
 from shared.dumps.records.masters import extract_master
 from shared.dumps.records.releases import extract_release
 from shared.dumps.sanitize import strip_invalid_xml_bytes
-from shared.dumps.values import NULL, copy_text, parse_copy_text
+from shared.dumps.values import NULL, parse_copy_text
 
 BATCH_BYTES = 512 * 1024
 DEFAULT_RAW_MAX_BYTES = 64 * 1024
@@ -34,8 +37,8 @@ EXTRACTORS: dict[str, Callable[[etree._Element, Output], str]] = {
     "releases": extract_release,
 }
 
-_RECORD_ID = re.compile(rb'^<(?:release|master)\s+id="(\d+)"|<id>(\d+)</id>')
-_OPENING_ID = re.compile(rb'^<(?:release|master)[^>]*?\sid="(\d+)"')
+_RECORD_ID = re.compile(rb'<(?:release|master)\s+id="(\d+)"|<id>(\d+)</id>')
+_OPENING_ID = re.compile(rb'<(?:release|master)[^>]*?\sid="(\d+)"')
 
 
 @dataclass(frozen=True)
@@ -82,10 +85,35 @@ def parse_chunk(
     only releases with those ids (release scope `collection`). Raises ChunkFormatError when the
     root element is not the entity's; malformed records are returned in `quarantined`.
     """
+    with _no_cyclic_gc():
+        return _parse(data, entity, first_byte_offset, keep_release_ids, raw_max_bytes)
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Parsing allocates millions of short-lived acyclic objects; the cyclic collector only
+    burns time on them (measured: about 9 % of parse time). Reference counting still frees
+    everything; the collector is back on afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _parse(
+    data: bytes,
+    entity: str,
+    first_byte_offset: int,
+    keep_release_ids: Container[int] | None,
+    raw_max_bytes: int,
+) -> ParsedChunk:
     tags = entity_tags(entity)
     extract = EXTRACTORS[entity]
     start = body_start(data[:4096], tags)
-    body = body_end(data[start:], tags)
+    body = data[start : body_stop(data, start, tags)]  # one copy of the chunk, not three
     base = first_byte_offset or start  # stream offset of the body's first byte
     out = Output(entity)
     result = ParsedChunk(entity)
@@ -100,17 +128,21 @@ def parse_chunk(
     )
     batch: list[tuple[int, int]] = []
     batch_size = 0
+    first = True  # attributes on attribute-free elements are sampled on the first batch
     for span in spans:
         batch.append(span)
         batch_size += span[1] - span[0]
         if batch_size >= BATCH_BYTES:
-            _parse_batch(body, batch, tags, parser, extract, out, result, base, raw_max_bytes)
-            batch, batch_size = [], 0
+            _parse_batch(
+                body, batch, tags, parser, extract, out, result, base, raw_max_bytes, first
+            )
+            out.flush()
+            batch, batch_size, first = [], 0, False
     if batch:
-        _parse_batch(body, batch, tags, parser, extract, out, result, base, raw_max_bytes)
-    for table, rows in out.tables.items():
-        result.row_counts[table] = len(rows)
-        result.copy_data[table] = copy_text(rows)
+        _parse_batch(body, batch, tags, parser, extract, out, result, base, raw_max_bytes, first)
+    out.flush()
+    result.copy_data = out.copy_data()
+    result.row_counts = {table: out.row_counts[table] for table in out.tables}
     result.unknown = dict(out.unknown)
     result.anomalies = {**result.anomalies, **out.anomalies}
     return result
@@ -144,6 +176,7 @@ def _parse_batch(
     result: ParsedChunk,
     base: int,
     raw_max_bytes: int,
+    sample_attributes: bool = False,
 ) -> None:
     raw = body[batch[0][0] : batch[-1][1]]
     clean = strip_invalid_xml_bytes(raw)
@@ -164,6 +197,7 @@ def _parse_batch(
     records = [element for element in root if isinstance(element.tag, str)]
     aligned = len(records) == len(batch)
     record_tag = tags.record.decode()
+    failed: set[etree._Element] = set()
     for index, record in enumerate(records):
         result.record_count += 1
         span = batch[index] if aligned else (batch[0][0], batch[-1][1])
@@ -178,8 +212,15 @@ def _parse_batch(
             out.rollback(mark)
             error = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
             _quarantine(result, body, span, base, error, raw_max_bytes)
+            failed.add(record)
             continue
         result.loaded_count += 1
+    if not sample_attributes:
+        return
+    for record, path, value in unexpected_attributes(tags.entity, root):
+        if record not in failed and record.tag == record_tag:
+            record_id = record.get("id") or record.findtext("id") or NULL
+            out.unknown_attribute(record_id, path, value)
 
 
 def _quarantine(

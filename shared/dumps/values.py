@@ -79,6 +79,18 @@ def released_parts(raw: str) -> tuple[str, str, str]:
 
 def duration_seconds(raw: str) -> str:
     """Seconds of `M:SS`, `MM:SS`, `MMM:SS` or `H:MM:SS`; empty or garbage -> NULL."""
+    minutes, colon, seconds = raw.partition(":")
+    if (  # fast path for the common M:SS / MM:SS
+        colon
+        and len(seconds) == 2
+        and seconds.isdigit()
+        and minutes.isdigit()
+        and minutes.isascii()
+        and seconds.isascii()
+        and len(minutes) <= 4
+    ):
+        value = int(seconds)
+        return str(int(minutes) * 60 + value) if value < 60 else NULL
     match = _DURATION.fullmatch(raw)
     if not match:
         return NULL

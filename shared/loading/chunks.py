@@ -18,6 +18,8 @@ from shared.loading.schema import MonthClosedError, ensure_month, import_schema
 from shared.loading.scope import referenced_release_ids
 from shared.settings import Settings
 
+_COPY_PIECE_CHARS = 1 << 20
+
 
 @dataclass(frozen=True)
 class ChunkResult:
@@ -131,7 +133,9 @@ def _copy_tables(conn: psycopg.Connection, schema: str, entity: str, parsed: Par
                 sql.SQL(", ").join(map(sql.Identifier, columns)),
             )
             with cursor.copy(statement) as copy:
-                copy.write(text.encode())
+                # Pieces keep the encoded copy small; rows may span pieces (COPY is a stream).
+                for start in range(0, len(text), _COPY_PIECE_CHARS):
+                    copy.write(text[start : start + _COPY_PIECE_CHARS])
 
 
 def _insert_quarantine(

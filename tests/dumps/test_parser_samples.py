@@ -39,7 +39,8 @@ XPATH_COUNTS = {
     },
     "releases": {
         "releases": "/releases/release",
-        "release_artists": "/releases/release/artists/artist | /releases/release/extraartists/artist",
+        "release_artists": "/releases/release/artists/artist"
+        " | /releases/release/extraartists/artist",
         "release_labels": "/releases/release/labels/label",
         "release_series": "/releases/release/series/series",
         "release_formats": "/releases/release/formats/format",

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from shared.dumps.records.common import Output, images, text, text_list
+from shared.dumps.records.common import ID_ATTRIBUTE, Output, images, text, text_list
 from shared.dumps.values import FIELD, NULL, RecordError, record_id, reference_id
-
-_NAME_ID = frozenset(("id",))
 
 
 def extract_artist(artist: etree._Element, out: Output) -> str:
@@ -53,7 +51,7 @@ def extract_artist(artist: etree._Element, out: Output) -> str:
             images(child, tables["artist_images"], out, rid, "artist/images")
         elif isinstance(tag, str):
             out.unknown_element(rid, f"artist/{tag}", child)
-    if artist.attrib:
+    if artist.keys():
         out.unknown_attributes(rid, "artist", artist, frozenset())
     tables["artists"].append(
         f"{rid}{FIELD}{name}{FIELD}{real_name}{FIELD}{profile}{FIELD}{data_quality}"
@@ -75,8 +73,8 @@ def _named_references(
         value = text(name)
         if ref is NULL and value is NULL:
             continue  # an empty element carries nothing
-        if not _NAME_ID.issuperset(name.keys()):
-            out.unknown_attributes(rid, f"{path}/name", name, _NAME_ID)
+        if not ID_ATTRIBUTE.issuperset(name.keys()):
+            out.unknown_attributes(rid, f"{path}/name", name, ID_ATTRIBUTE)
         sequence += 1
         rows.append(f"{rid}{FIELD}{sequence}{FIELD}{ref}{FIELD}{value}")
 
@@ -96,6 +94,8 @@ def _members(container: etree._Element, rows: list[str], out: Output, rid: str) 
                 out.unknown_element(rid, f"artist/members/{tag}", child)
             continue
         member_id = reference_id(child.get("id"), "artist/members/name@id")
+        if not ID_ATTRIBUTE.issuperset(child.keys()):
+            out.unknown_attributes(rid, "artist/members/name", child, ID_ATTRIBUTE)
         if member_id is NULL:
             member_id = pending_id
         pending_id = NULL

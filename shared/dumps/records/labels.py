@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from shared.dumps.records.common import Output, images, text, text_list
+from shared.dumps.records.common import ID_ATTRIBUTE, Output, images, text, text_list
 from shared.dumps.values import FIELD, NULL, RecordError, record_id, reference_id
-
-_ID_ONLY = frozenset(("id",))
 
 
 def extract_label(label: etree._Element, out: Output) -> str:
@@ -37,8 +35,8 @@ def extract_label(label: etree._Element, out: Output) -> str:
             # No @id in 2017; in 2026 possibly an empty element with only @id.
             parent_id = reference_id(child.get("id"), "label/parentLabel@id")
             parent_name = text(child)
-            if not _ID_ONLY.issuperset(child.keys()):
-                out.unknown_attributes(rid, "label/parentLabel", child, _ID_ONLY)
+            if not ID_ATTRIBUTE.issuperset(child.keys()):
+                out.unknown_attributes(rid, "label/parentLabel", child, ID_ATTRIBUTE)
         elif tag == "urls":
             rows = tables["label_urls"]
             for sequence, url in enumerate(text_list(child, "url", out, rid, "label/urls"), 1):
@@ -49,7 +47,7 @@ def extract_label(label: etree._Element, out: Output) -> str:
             images(child, tables["label_images"], out, rid, "label/images")
         elif isinstance(tag, str):
             out.unknown_element(rid, f"label/{tag}", child)
-    if label.attrib:
+    if label.keys():
         out.unknown_attributes(rid, "label", label, frozenset())
     tables["labels"].append(
         f"{rid}{FIELD}{name}{FIELD}{contact_info}{FIELD}{profile}{FIELD}{data_quality}"
@@ -70,7 +68,7 @@ def _sublabels(container: etree._Element, rows: list[str], out: Output, rid: str
         value = text(sublabel)
         if ref is NULL and value is NULL:
             continue  # the 2020 sample's cutter emptied these: nothing to keep
-        if not _ID_ONLY.issuperset(sublabel.keys()):
-            out.unknown_attributes(rid, "label/sublabels/label", sublabel, _ID_ONLY)
+        if not ID_ATTRIBUTE.issuperset(sublabel.keys()):
+            out.unknown_attributes(rid, "label/sublabels/label", sublabel, ID_ATTRIBUTE)
         sequence += 1
         rows.append(f"{rid}{FIELD}{sequence}{FIELD}{ref}{FIELD}{value}")

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from lxml import etree
 
-from shared.dumps.records.common import Output, credits, images, text, text_list, videos
+from shared.dumps.records.common import (
+    ID_ATTRIBUTE,
+    Output,
+    credits,
+    images,
+    text,
+    text_list,
+    videos,
+)
 from shared.dumps.values import FIELD, NULL, record_id, reference_id, small_int, text_array
-
-_MASTER_ATTRIBUTES = frozenset(("id",))
 
 
 def extract_master(master: etree._Element, out: Output) -> str:
     """Append the rows of one master; returns its id. Raises RecordError when malformed."""
     rid = record_id(master.get("id"), "master@id")
-    if not _MASTER_ATTRIBUTES.issuperset(master.keys()):
-        out.unknown_attributes(rid, "master", master, _MASTER_ATTRIBUTES)
+    if not ID_ATTRIBUTE.issuperset(master.keys()):
+        out.unknown_attributes(rid, "master", master, ID_ATTRIBUTE)
     tables = out.tables
     main_release = title = year = data_quality = notes = NULL
     genres: list[str] = []

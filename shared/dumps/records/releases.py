@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from shared.dumps.records.common import (
-    NO_ATTRIBUTES,
-    Output,
-    credits,
-    images,
-    text,
-    text_list,
-    videos,
-)
+from shared.dumps.records.common import Output, credits, images, text, text_list, videos
 from shared.dumps.values import (
     FIELD,
     NULL,
@@ -30,6 +22,8 @@ _LABEL_ATTRIBUTES = frozenset(("name", "catno", "id"))
 _FORMAT_ATTRIBUTES = frozenset(("name", "qty", "text"))
 _IDENTIFIER_ATTRIBUTES = frozenset(("type", "description", "value"))
 _MASTER_ID_ATTRIBUTES = frozenset(("is_main_release",))
+_EXTRA = "t" + FIELD
+_MAIN = "f" + FIELD
 
 
 def extract_release(release: etree._Element, out: Output) -> str:
@@ -47,12 +41,21 @@ def extract_release(release: etree._Element, out: Output) -> str:
     for child in release:
         tag = child.tag
         if tag == "tracklist":
-            _tracklist(child, tables, out, rid)
+            _tracks(
+                child,
+                tables["release_tracks"],
+                tables["release_track_artists"],
+                out,
+                rid,
+                NULL,
+                0,
+                "release/tracklist",
+            )
         elif tag == "extraartists":
             credit_sequence = credits(
                 child,
                 keys,
-                "t" + FIELD,
+                _EXTRA,
                 tables["release_artists"],
                 out,
                 rid,
@@ -63,7 +66,7 @@ def extract_release(release: etree._Element, out: Output) -> str:
             credit_sequence = credits(
                 child,
                 keys,
-                "f" + FIELD,
+                _MAIN,
                 tables["release_artists"],
                 out,
                 rid,
@@ -107,9 +110,8 @@ def extract_release(release: etree._Element, out: Output) -> str:
             images(child, tables["release_images"], out, rid, "release/images")
         elif isinstance(tag, str):
             out.unknown_element(rid, f"release/{tag}", child)
-        if child.attrib and tag != "master_id":
-            out.unknown_attributes(rid, f"release/{tag}", child, NO_ATTRIBUTES)
-    genres = _drop_numeric(genres, out)
+    if genres:
+        genres = _drop_numeric(genres, out)
     tables["releases"].append(
         f"{rid}{FIELD}{release.get('status') or NULL}{FIELD}{title}{FIELD}{country}{FIELD}"
         f"{released}{FIELD}{year}{FIELD}{month}{FIELD}{day}{FIELD}{notes}{FIELD}"
@@ -209,12 +211,12 @@ def _companies(container: etree._Element, rows: list[str], out: Output, rid: str
                 name = text(child)
             elif tag == "id":
                 company_id = reference_id(child.text, "release/companies/company/id")
-            elif tag == "catno":
-                catno = text(child)
             elif tag == "entity_type":
                 entity_type = small_int(child.text)
             elif tag == "entity_type_name":
                 entity_type_name = text(child)
+            elif tag == "catno":
+                catno = text(child)
             elif tag == "resource_url":
                 resource_url = text(child)
             elif isinstance(tag, str):
@@ -223,21 +225,6 @@ def _companies(container: etree._Element, rows: list[str], out: Output, rid: str
             f"{rid}{FIELD}{sequence}{FIELD}{company_id}{FIELD}{name}{FIELD}{catno}{FIELD}"
             f"{entity_type}{FIELD}{entity_type_name}{FIELD}{resource_url}"
         )
-
-
-def _tracklist(
-    container: etree._Element, tables: dict[str, list[str]], out: Output, rid: str
-) -> None:
-    _tracks(
-        container,
-        tables["release_tracks"],
-        tables["release_track_artists"],
-        out,
-        rid,
-        NULL,
-        0,
-        "release/tracklist",
-    )
 
 
 def _tracks(
@@ -252,31 +239,38 @@ def _tracks(
 ) -> int:
     """Tracks in document order, sub-tracks right after their index track with its sequence as
     parent. Returns the last sequence used (one numbering per release)."""
+    append = track_rows.append
     for track in container:
         if track.tag != "track":
             if isinstance(track.tag, str):
                 out.unknown_element(rid, f"{path}/{track.tag}", track)
             continue
         sequence += 1
-        own = sequence
-        own_text = str(own)
-        position = title = duration = NULL
+        own = str(sequence)
+        position = title = duration = seconds = NULL
         sub_tracks = None
         credit_sequence = 0
-        keys = f"{rid}{FIELD}{own_text}{FIELD}"
         for child in track:
             tag = child.tag
             if tag == "title":
-                title = text(child)
+                title = child.text
+                if not title or title.isspace():
+                    title = NULL
             elif tag == "position":
-                position = text(child)
+                position = child.text
+                if not position or position.isspace():
+                    position = NULL
             elif tag == "duration":
-                duration = text(child)
+                duration = child.text
+                if not duration or duration.isspace():
+                    duration = NULL
+                else:
+                    seconds = duration_seconds(duration)
             elif tag == "extraartists":
                 credit_sequence = credits(
                     child,
-                    keys,
-                    "t" + FIELD,
+                    f"{rid}{FIELD}{own}{FIELD}",
+                    _EXTRA,
                     credit_rows,
                     out,
                     rid,
@@ -286,8 +280,8 @@ def _tracks(
             elif tag == "artists":
                 credit_sequence = credits(
                     child,
-                    keys,
-                    "f" + FIELD,
+                    f"{rid}{FIELD}{own}{FIELD}",
+                    _MAIN,
                     credit_rows,
                     out,
                     rid,
@@ -304,10 +298,9 @@ def _tracks(
             track_type = "heading"
         else:
             track_type = "track"
-        track_rows.append(
-            f"{rid}{FIELD}{own_text}{FIELD}{parent}{FIELD}{track_type}{FIELD}{position}{FIELD}"
-            f"{title}{FIELD}{duration}{FIELD}"
-            f"{NULL if duration is NULL else duration_seconds(duration)}"
+        append(
+            f"{rid}{FIELD}{own}{FIELD}{parent}{FIELD}{track_type}{FIELD}{position}{FIELD}"
+            f"{title}{FIELD}{duration}{FIELD}{seconds}"
         )
         if sub_tracks is not None:
             sequence = _tracks(
@@ -316,7 +309,7 @@ def _tracks(
                 credit_rows,
                 out,
                 rid,
-                own_text,
+                own,
                 sequence,
                 "release/tracklist/track/sub_tracks",
             )
