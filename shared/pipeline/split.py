@@ -98,7 +98,10 @@ def handle_split(settings: Settings, message: SplitMessage, options: SplitOption
                 raise SplitInterruptedError(f"stopped after {sent} chunks (test hook)")
         reader.drain()
     except GZIP_ERRORS as exc:
-        reason = f"{file.name} is not a valid gzip stream: {type(exc).__name__}: {exc}"
+        reason = (
+            f"{file.name} is not a valid gzip stream (compressed byte {reader.bytes_read} of "
+            f"{file.bytes_fetched}): {type(exc).__name__}: {exc}"
+        )
         lifecycle.fail_file(store, message.run, message.attempt, message.entity, reason)
         return f"failed: {reason}"
     except ChunkFormatError as exc:  # not a dump of this entity
