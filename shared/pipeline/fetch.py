@@ -30,7 +30,7 @@ from shared.pipeline.checksums import ChecksumFormatError, parse_checksums
 from shared.pipeline.entities import CHECKSUM, ENTITIES
 from shared.pipeline.messages import FetchMessage, SplitMessage
 from shared.pipeline.model import FileState, FileStatus, check_digest
-from shared.pipeline.runstore import RunStore
+from shared.pipeline.runstore import RunConflictError, RunStore
 from shared.pipeline.servercopy import CopyUnavailableError, ServerCopy
 from shared.pipeline.source import (
     RateLimitedError,
@@ -45,6 +45,7 @@ from shared.storage import clients
 
 log = logging.getLogger(__name__)
 
+FETCH_LEASE = dt.timedelta(minutes=5)  # a streaming fetch stages a block every few seconds
 DONE_STATES = frozenset(
     {FileState.FETCHED, FileState.VERIFIED, FileState.SPLITTING, FileState.SPLIT}
 )
@@ -240,12 +241,23 @@ def _stream(
 ) -> str:
     if (size := _committed_size(blob, message.attempt)) is not None:
         return _finish(settings, store, message, file, size=size, sha256=None)
+    # Claim the file (ETag-checked): a duplicate message must not stream it a second time
+    # while another instance is at it. A crashed fetcher stops beating; its own message comes
+    # back after the visibility timeout, by which time the lease has lapsed.
+    now = lifecycle.now()
+    beat = file.heartbeat_at
+    if file.state == FileState.FETCHING and beat and now - beat < FETCH_LEASE:
+        return "ignored: another instance is streaming this file"
+    file.state, file.heartbeat_at, file.started_at = FileState.FETCHING, now, file.started_at or now
+    try:
+        file = store.save_file(message.run, message.attempt, file)
+    except RunConflictError:
+        return "ignored: another instance claimed this file"
     start = resume_point(blob, message.attempt)
     resumes = restarts = 0
-    _update(store, message, state=FileState.FETCHING, started_at=file.started_at or lifecycle.now())
 
     def on_block(offset: int) -> None:
-        _update(store, message, bytes_fetched=offset)
+        _update(store, message, bytes_fetched=offset, heartbeat_at=lifecycle.now())
 
     writer = BlockWriter(
         blob, message.attempt, options.block_bytes, start, hashing=True, on_block=on_block

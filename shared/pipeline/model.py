@@ -86,6 +86,7 @@ class FileStatus(BaseModel):
     chunks: int | None = None  # final chunk count once split
     records_split: int = 0
     started_at: dt.datetime | None = None
+    heartbeat_at: dt.datetime | None = None  # the streaming fetcher's last sign of life
     split_at: dt.datetime | None = None
     etag: str | None = Field(None, exclude=True)
 

@@ -56,7 +56,10 @@ def handle_split(settings: Settings, message: SplitMessage, options: SplitOption
     if file.state == FileState.SPLITTING:
         file.split_restarts += 1
     file.state = FileState.SPLITTING
-    file = store.save_file(message.run, message.attempt, file)
+    try:
+        file = store.save_file(message.run, message.attempt, file)
+    except RunConflictError:
+        return "ignored: another split claimed this file"
     resume_from = file.next_sequence
 
     blob = clients.container(settings, settings.dumps_container).get_blob_client(file.blob)

@@ -275,3 +275,28 @@ def test_server_copy_is_used_only_outside_azurite(pipeline_settings: Settings) -
         update={"storage_connection_string": None, "storage_account_name": "cratedigger"}
     )
     assert use_server_copy(azure)
+
+
+def test_a_duplicate_fetch_message_does_not_stream_the_file_twice(
+    driver: Driver, dump_host: DumpHost
+) -> None:
+    _fetch_checksum_then(driver)
+    store = RunStore(driver.settings)
+
+    def streaming_elsewhere(f):
+        f.state, f.heartbeat_at = FileState.FETCHING, dt.datetime.now(dt.UTC)
+        return True
+
+    store.update_file(STAMP, 1, "releases", streaming_elsewhere)
+    outcome = handle_fetch(driver.settings, _releases_message(), driver.fetch_options)
+    assert outcome == "ignored: another instance is streaming this file"
+    assert dump_host.downloads(RELEASES) == []
+
+    def fetcher_died(f):
+        f.heartbeat_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=6)
+        return True
+
+    store.update_file(STAMP, 1, "releases", fetcher_died)  # its lease lapsed
+    assert handle_fetch(driver.settings, _releases_message(), driver.fetch_options).startswith(
+        "verified"
+    )
