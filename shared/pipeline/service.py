@@ -210,7 +210,8 @@ def _take_poisoned(
     return taken
 
 
-def list_runs(settings: Settings) -> list[RunStatus]:
+def list_runs(settings: Settings, limit: int = 24) -> list[RunStatus]:
+    """The newest `limit` runs (two years of monthly dumps), newest first."""
     store = RunStore(settings)
     return [
         summarize(
@@ -219,7 +220,7 @@ def list_runs(settings: Settings) -> list[RunStatus]:
             store.list_chunks(run.run_id, run.attempt),
             lifecycle.now(),
         )
-        for run in store.list_runs()
+        for run in store.list_runs()[:limit]
     ]
 
 
