@@ -11,10 +11,13 @@ import pytest
 
 from shared.db.connection import connect
 from shared.pipeline.entities import ENTITIES
+from shared.pipeline.service import discover
+from shared.storage import clients
 from tests.conftest import ADMIN_KEY, FUNCTION_KEY
-from tests.pipeline.conftest import STAMP
+from tests.pipeline.conftest import STAMP, Driver
 from tests.support.dump_host import DumpHost
 from tests.support.funchost import LocalFunctionHost
+from tests.support.funchost.config import HostConfig, QueueOptions
 
 ADMIN = {"x-functions-key": ADMIN_KEY}
 USER = {"x-functions-key": FUNCTION_KEY}
@@ -112,3 +115,51 @@ def test_dump_host_rate_limit_on_a_manual_start_is_a_503(
     dump_host.faults.rate_limit_listings = 1
     response = api.post("/api/ingestions", headers=ADMIN, json={"month": "latest"})
     assert response.status_code == 503 and response.headers["Retry-After"] == "3574"
+
+
+def test_poisoned_chunk_through_the_runner_then_retry_endpoint(
+    pipeline_env: dict[str, str], driver: Driver
+) -> None:
+    """The host's own poison handling (maxDequeueCount, `-poison` queue) ends up in the status,
+    and `POST /api/ingestions/{id}/retry` recovers the run once the cause is fixed."""
+    from function_app import app
+
+    settings = driver.settings
+    assert discover(settings) is not None
+    driver.run_until_idle([settings.fetch_queue, settings.split_queue])  # loads stay queued
+    chunks = clients.container(settings, settings.chunks_container)
+    target = chunks.get_blob_client(f"{STAMP}/a1/releases/000001.xml")
+    good = target.download_blob().readall()
+    target.upload_blob(b"<masters>\n</masters>\n", overwrite=True)  # not a releases chunk
+    fast = HostConfig(
+        route_prefix="api",
+        queues=QueueOptions(
+            batch_size=1,
+            new_batch_threshold=0,
+            max_dequeue_count=5,
+            visibility_timeout=0.0,
+            max_polling_interval=0.3,
+        ),
+    )
+    with (
+        LocalFunctionHost(app, settings, config=fast, timers=False) as host,
+        httpx.Client(base_url=host.base_url, timeout=30) as api,
+    ):
+        deadline = time.monotonic() + 120
+        while True:
+            status = api.get(f"/api/ingestions/{STAMP}", headers=USER).json()
+            if status["problems"] and status["problems"][0]["state"] == "poisoned":
+                break
+            assert time.monotonic() < deadline, status
+            time.sleep(0.3)
+        [problem] = status["problems"]
+        assert (problem["entity"], problem["seq"]) == ("releases", 1)
+        assert "ChunkFormatError" in problem["error"] and problem["attempts"] == 5
+        assert status["state"] == "loading"
+        target.upload_blob(good, overwrite=True)  # the cause is fixed
+        retried = api.post(f"/api/ingestions/{STAMP}/retry", headers=ADMIN)
+        assert retried.status_code == 202
+        assert retried.json()["retried"] == [{"entity": "releases", "seq": 1}]
+        final = _wait_for(api, STAMP, {"succeeded", "failed"})
+    assert final["state"] == "succeeded" and final["problems"] == []
+    assert final["records_loaded"] == 4000
