@@ -55,6 +55,10 @@ def read_index(
         listing = parse_listing(get_small(client, base), base)
         files = list(listing.files)
         pages = listing.year_pages
+        if not pages and not files:
+            # A landing page without folder links: ask for this and last year's folders.
+            this_year = lifecycle.now().year
+            pages = [(y, f"{base}?prefix=data%2F{y}%2F") for y in (this_year, this_year - 1)]
         if year is not None:
             pages = [(y, url) for y, url in pages if y == year]
         for _, url in pages[: _MAX_INDEX_PAGES - 1]:

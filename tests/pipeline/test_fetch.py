@@ -300,3 +300,20 @@ def test_a_duplicate_fetch_message_does_not_stream_the_file_twice(
     assert handle_fetch(driver.settings, _releases_message(), driver.fetch_options).startswith(
         "verified"
     )
+
+
+def test_a_landing_page_without_folder_links_falls_back_to_year_folders(
+    pipeline_settings: Settings,
+) -> None:
+    this_year = dt.datetime.now(dt.UTC).year
+    stamp = f"{this_year}0101"
+    month = {
+        f"discogs_{stamp}_{e}.xml.gz": (SAMPLES / f"discogs_{STAMP}_{e}.xml.gz").read_bytes()
+        for e in ENTITIES
+    }
+    with DumpHost.serving({stamp: month}) as host:
+        host.landing_links = False
+        settings = pipeline_settings.model_copy(update={"discogs_dump_base_url": host.base_url})
+        month_found = newest_complete(read_index(settings))
+        assert month_found is not None and month_found.dump_date == dt.date(this_year, 1, 1)
+        assert [r.query.get("prefix") for r in host.requests] == [None, f"data/{this_year}/"]

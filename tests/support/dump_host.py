@@ -80,6 +80,7 @@ class DumpHost:
                 self.years[checksum_name] = stamp[:4]
                 self.files[checksum_name] = b""  # rendered per request (faults may change it)
         self.faults = Faults()
+        self.landing_links = True  # False: `/` links no year folders (callers must guess them)
         self.requests: list[LoggedRequest] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
@@ -192,6 +193,7 @@ class DumpHost:
                 names = host.published()
                 if prefix is None:
                     years = sorted({host.years[n] for n in names}, reverse=True)
+                    years = years if host.landing_links else []
                     links = [
                         f'<li><a href="?prefix={quote(f"data/{y}/", safe="")}">{y}</a></li>'
                         for y in years
