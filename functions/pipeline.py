@@ -8,9 +8,11 @@ maxDequeueCount, poisons the message.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
+from collections.abc import Callable
 
 import azure.functions as func
 
@@ -100,12 +102,29 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return _json({"error": message}, status, headers)
 
 
+def _json_errors(
+    handler: Callable[[func.HttpRequest], func.HttpResponse],
+) -> Callable[[func.HttpRequest], func.HttpResponse]:
+    """Unexpected failures answer 500 with a JSON error (details only in the log)."""
+
+    @functools.wraps(handler)
+    def wrapped(req: func.HttpRequest) -> func.HttpResponse:
+        try:
+            return handler(req)
+        except Exception:
+            log.exception("%s failed", handler.__name__)
+            return _error(500, "internal error; see the function log")
+
+    return wrapped
+
+
 def _run_id(req: func.HttpRequest) -> str | None:
     value = req.route_params.get("id", "")
     return value if _RUN_ID.match(value) else None
 
 
 @bp.route(route="ingestions", methods=["POST"], auth_level=func.AuthLevel.ADMIN)
+@_json_errors
 def ingestions_start(req: func.HttpRequest) -> func.HttpResponse:
     import datetime as dt
 
@@ -151,6 +170,7 @@ def ingestions_start(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="ingestions", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@_json_errors
 def ingestions_list(req: func.HttpRequest) -> func.HttpResponse:
     from shared.pipeline.service import list_runs
 
@@ -159,6 +179,7 @@ def ingestions_list(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="ingestions/{id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@_json_errors
 def ingestions_get(req: func.HttpRequest) -> func.HttpResponse:
     from shared.pipeline.service import NotFoundError, run_status
 
@@ -172,6 +193,7 @@ def ingestions_get(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="ingestions/{id}/retry", methods=["POST"], auth_level=func.AuthLevel.ADMIN)
+@_json_errors
 def ingestions_retry(req: func.HttpRequest) -> func.HttpResponse:
     from shared.pipeline.service import ConflictError, NotFoundError, retry_run
 
