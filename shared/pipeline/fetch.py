@@ -36,6 +36,7 @@ from shared.pipeline.source import (
     RateLimitedError,
     SourceError,
     TransientSourceError,
+    final_url,
     get_small,
     http_client,
     open_stream,
@@ -167,7 +168,7 @@ def _fetch_data_file(
 ) -> str:
     blob = _dump_blob(settings, file)
     if options.server_copy is not None and not file.copy_failed:
-        outcome = _server_copy(settings, store, message, file, blob, options)
+        outcome = _server_copy(settings, store, message, file, blob, http, options)
         if outcome is not None:
             return outcome
         file = store.get_file(message.run, message.attempt, message.file) or file
@@ -180,6 +181,7 @@ def _server_copy(
     message: FetchMessage,
     file: FileStatus,
     blob: BlobClient,
+    http: httpx.Client,
     options: FetchOptions,
 ) -> str | None:
     """Start or poll a server-side copy; None means fall back to streaming."""
@@ -187,7 +189,7 @@ def _server_copy(
     assert copier is not None
     if file.copy_id is None:
         try:
-            copy_id = copier.start(file.url, blob)
+            copy_id = copier.start(final_url(http, file.url), blob)
         except CopyUnavailableError as exc:
             log.warning("server-side copy of %s unavailable, streaming: %s", file.name, exc)
             _update(store, message, copy_failed=True, error=f"copy unavailable: {exc}")

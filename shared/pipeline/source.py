@@ -65,6 +65,16 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def final_url(client: httpx.Client, url: str) -> str:
+    """Where `url` ends up after redirects (HEAD): Copy Blob needs the final URL."""
+    try:
+        response = client.head(url)
+    except httpx.TransportError as exc:
+        raise TransientSourceError(f"{url}: {type(exc).__name__}: {exc}") from exc
+    _raise_for_status(response, url)
+    return str(response.url)
+
+
 def get_small(client: httpx.Client, url: str) -> bytes:
     """A small document (index page, CHECKSUM file) in one request."""
     try:

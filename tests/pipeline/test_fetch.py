@@ -17,7 +17,7 @@ from shared.pipeline.index import newest_complete
 from shared.pipeline.messages import FetchMessage
 from shared.pipeline.model import FileState, RunState, StartDecision
 from shared.pipeline.runstore import RunStore
-from shared.pipeline.servercopy import BlobServerCopy
+from shared.pipeline.servercopy import BlobServerCopy, CopyUnavailableError
 from shared.pipeline.service import discover, read_index, start_run
 from shared.settings import Settings
 from shared.storage import clients
@@ -317,3 +317,36 @@ def test_a_landing_page_without_folder_links_falls_back_to_year_folders(
         month_found = newest_complete(read_index(settings))
         assert month_found is not None and month_found.dump_date == dt.date(this_year, 1, 1)
         assert [r.query.get("prefix") for r in host.requests] == [None, f"data/{this_year}/"]
+
+
+class _RefusingCopy:
+    """Azure's Copy Blob cannot run against Azurite with an external source: record the URL the
+    fetch would hand to it, then refuse like Azure does when the source probe fails."""
+
+    def __init__(self) -> None:
+        self.sources: list[str] = []
+
+    def start(self, source_url: str, target) -> str:
+        self.sources.append(source_url)
+        raise CopyUnavailableError("CannotVerifyCopySource")
+
+    def progress(self, target, copy_id: str):
+        raise AssertionError("never started")
+
+
+def test_redirected_downloads_copy_from_the_final_url_and_stream_through_redirects(
+    driver: Driver, dump_host: DumpHost
+) -> None:
+    dump_host.faults.redirect_downloads = True
+    dump_host.faults.drop_after[RELEASES] = [300_000]
+    copier = _RefusingCopy()
+    driver.fetch_options.server_copy = copier
+    _fetch_checksum_then(driver)
+    outcome = handle_fetch(driver.settings, _releases_message(), driver.fetch_options)
+    assert outcome.startswith("verified")
+    assert copier.sources == [f"{dump_host.base_url}/files/data/2020/{RELEASES}"]
+    ranges = [r.range for r in dump_host.downloads(RELEASES) if r.path.startswith("/files/")]
+    assert ranges == [None, "bytes=262144-"]  # the resume's Range survived the redirect
+    file = RunStore(driver.settings).get_file(STAMP, 1, "releases")
+    assert file is not None and file.copy_failed
+    assert _blob_bytes(driver.settings, file.blob) == (SAMPLES / RELEASES).read_bytes()

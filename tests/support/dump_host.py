@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 _RANGE = re.compile(r"bytes=(\d+)-$")
 _WRITE_BYTES = 16 * 1024
@@ -50,6 +50,8 @@ class Faults:
     content_length: bool = True
     # File names left out of the listing (and 404 on download): an incomplete month.
     unpublished: set[str] = field(default_factory=set)
+    # Answer downloads with a 302 to `/files/<key>` (the official host redirects to storage).
+    redirect_downloads: bool = False
 
 
 @dataclass
@@ -59,6 +61,7 @@ class LoggedRequest:
     range: str | None
     status: int
     body_bytes: int = 0
+    method: str = "GET"
 
 
 class DumpHost:
@@ -132,7 +135,13 @@ class DumpHost:
         return sorted(n for n in self.files if n not in self.faults.unpublished)
 
     def downloads(self, name: str) -> list[LoggedRequest]:
-        return [r for r in self.requests if r.query.get("download", "").endswith("/" + name)]
+        """GET requests for `name`, by its download link or its redirect target."""
+        return [
+            r
+            for r in self.requests
+            if r.method == "GET"
+            and (r.query.get("download", "").endswith("/" + name) or r.path.endswith("/" + name))
+        ]
 
     def _log(self, entry: LoggedRequest) -> None:
         with self._lock:
@@ -166,8 +175,16 @@ class DumpHost:
                 query = {k: v[0] for k, v in parse_qs(parts.query).items()}
                 entry = LoggedRequest(parts.path, query, self.headers.get("Range"), 200)
                 host._log(entry)
-                if "download" in query:
+                if "download" in query and host.faults.redirect_downloads:
+                    entry.status = 302
+                    self.send_response(302)
+                    self.send_header("Location", "/files/" + quote(query["download"]))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                elif "download" in query:
                     self._download(query["download"], entry)
+                elif parts.path.startswith("/files/"):
+                    self._download(unquote(parts.path[len("/files/") :]), entry)
                 elif parts.path == "/":
                     if host._take("rate_limit_listings"):
                         self._status(429, entry, {"Retry-After": host.faults.retry_after})
@@ -175,6 +192,20 @@ class DumpHost:
                         self._listing(query.get("prefix"), entry)
                 else:
                     self._status(404, entry)
+
+            def do_HEAD(self) -> None:
+                # Like the official host: no Content-Length on HEAD; redirects as on GET.
+                parts = urlsplit(self.path)
+                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                entry = LoggedRequest(parts.path, query, None, 200, method="HEAD")
+                host._log(entry)
+                if "download" in query and host.faults.redirect_downloads:
+                    entry.status = 302
+                    self.send_response(302)
+                    self.send_header("Location", "/files/" + quote(query["download"]))
+                else:
+                    self.send_response(200)
+                self.end_headers()
 
             def _status(
                 self, status: int, entry: LoggedRequest, headers: dict[str, str] | None = None
