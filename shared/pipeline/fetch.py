@@ -31,7 +31,7 @@ from shared.pipeline.entities import CHECKSUM, ENTITIES
 from shared.pipeline.messages import FetchMessage, SplitMessage
 from shared.pipeline.model import FileState, FileStatus, check_digest
 from shared.pipeline.runstore import RunConflictError, RunStore
-from shared.pipeline.servercopy import CopyUnavailableError, ServerCopy
+from shared.pipeline.servercopy import CopyProgress, CopyUnavailableError, ServerCopy
 from shared.pipeline.source import (
     RateLimitedError,
     SourceError,
@@ -46,6 +46,7 @@ from shared.storage import clients
 
 log = logging.getLogger(__name__)
 
+COPY_TIMEOUT = dt.timedelta(hours=2)  # a server-side copy slower than streaming is stuck
 FETCH_LEASE = dt.timedelta(minutes=5)  # a streaming fetch stages a block every few seconds
 DONE_STATES = frozenset(
     {FileState.FETCHED, FileState.VERIFIED, FileState.SPLITTING, FileState.SPLIT}
@@ -200,6 +201,10 @@ def _server_copy(
         queues.send_fetch(settings, message, delay_seconds=options.copy_poll_seconds)
         return "server-side copy started"
     progress = copier.progress(blob, file.copy_id)
+    started = file.started_at or lifecycle.now()
+    if progress.state == "pending" and lifecycle.now() - started > COPY_TIMEOUT:
+        copier.abort(blob, file.copy_id)
+        progress = CopyProgress("failed", detail=f"still pending after {COPY_TIMEOUT}; aborted")
     if progress.state == "pending":
         _update(store, message, bytes_fetched=progress.copied)
         queues.send_fetch(settings, message, delay_seconds=options.copy_poll_seconds)

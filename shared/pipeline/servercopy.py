@@ -8,6 +8,7 @@ data.discogs.com is reported to); Azurite refuses every external URL. Both surfa
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -33,6 +34,8 @@ class ServerCopy(Protocol):
     def start(self, source_url: str, target: BlobClient) -> str: ...
 
     def progress(self, target: BlobClient, copy_id: str) -> CopyProgress: ...
+
+    def abort(self, target: BlobClient, copy_id: str) -> None: ...
 
 
 class BlobServerCopy:
@@ -64,3 +67,7 @@ class BlobServerCopy:
         if copy.status == "pending":
             return CopyProgress("pending", copied, total)
         return CopyProgress("failed", copied, total, copy.status_description or copy.status)
+
+    def abort(self, target: BlobClient, copy_id: str) -> None:
+        with contextlib.suppress(AzureError):  # already finished or failed: nothing to stop
+            target.abort_copy(copy_id)

@@ -17,7 +17,7 @@ from shared.pipeline.index import newest_complete
 from shared.pipeline.messages import FetchMessage
 from shared.pipeline.model import FileState, RunState, StartDecision
 from shared.pipeline.runstore import RunStore
-from shared.pipeline.servercopy import BlobServerCopy, CopyUnavailableError
+from shared.pipeline.servercopy import BlobServerCopy, CopyProgress, CopyUnavailableError
 from shared.pipeline.service import discover, read_index, start_run
 from shared.settings import Settings
 from shared.storage import clients
@@ -350,3 +350,43 @@ def test_redirected_downloads_copy_from_the_final_url_and_stream_through_redirec
     file = RunStore(driver.settings).get_file(STAMP, 1, "releases")
     assert file is not None and file.copy_failed
     assert _blob_bytes(driver.settings, file.blob) == (SAMPLES / RELEASES).read_bytes()
+
+
+class _StuckCopy:
+    """A copy that never finishes (Azure keeps a pending copy for up to two weeks)."""
+
+    def __init__(self) -> None:
+        self.aborted: list[str] = []
+
+    def start(self, source_url: str, target) -> str:
+        return "copy-1"
+
+    def progress(self, target, copy_id: str) -> CopyProgress:
+        return CopyProgress("pending", copied=1)
+
+    def abort(self, target, copy_id: str) -> None:
+        self.aborted.append(copy_id)
+
+
+def test_a_stuck_server_copy_is_aborted_and_the_file_streamed(
+    driver: Driver, dump_host: DumpHost
+) -> None:
+    copier = _StuckCopy()
+    driver.fetch_options.server_copy = copier
+    _fetch_checksum_then(driver)
+    assert handle_fetch(driver.settings, _releases_message(), driver.fetch_options) == (
+        "server-side copy started"
+    )
+    store = RunStore(driver.settings)
+    assert handle_fetch(driver.settings, _releases_message(), driver.fetch_options).startswith(
+        "server-side copy pending"
+    )
+
+    def started_long_ago(f):
+        f.started_at = dt.datetime.now(dt.UTC) - dt.timedelta(hours=3)
+        return True
+
+    store.update_file(STAMP, 1, "releases", started_long_ago)
+    outcome = handle_fetch(driver.settings, _releases_message(), driver.fetch_options)
+    assert outcome.startswith("verified") and copier.aborted == ["copy-1"]
+    assert store.get_file(STAMP, 1, "releases").copy_failed  # type: ignore[union-attr]
