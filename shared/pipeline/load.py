@@ -1,8 +1,9 @@
 """The load worker: one chunk into PostgreSQL exactly once, then the finalize check.
 
-`load_chunk` (parsing issue) and this pipeline's ledger row run in one transaction, so a loader
-killed half way leaves nothing behind and the redelivered message loads the chunk cleanly; a
-duplicate message finds the chunk in the ledger and loads nothing. Failures are recorded on the
+`load_chunk` (parsing issue) commits a chunk's rows with its ledger row, so a loader killed half
+way leaves nothing behind and the redelivered message loads the chunk cleanly; a duplicate
+message gets the stored result and loads nothing. The pipeline's own ledger row (what the
+finalize decision counts) is written right after, idempotently. Failures are recorded on the
 chunk's status row on every attempt (with the error), and as poisoned on the last one.
 """
 
@@ -100,34 +101,39 @@ def _load(settings: Settings, message: LoadMessage) -> tuple[int, int, int]:
         data = blob.download_blob().readall()
     except ResourceNotFoundError:
         data = None  # cleaned up after an earlier delivery loaded it? the ledger knows
-    with connect(settings) as conn:
+    # Autocommit: load_chunk commits its own short transactions. Wrapping it in ours would hold
+    # its per-month advisory lock until our commit and serialise every loader of the month.
+    with connect(settings, autocommit=True) as conn:
         take_slot(conn, settings.loader_max_connections)
-        conn.commit()  # the slot lock is session-level; end the implicit transaction
-        return _load_in_transaction(conn, settings, message, data)
+        return _load_chunk(conn, settings, message, data)
 
 
-def _load_in_transaction(
+def _load_chunk(
     conn: psycopg.Connection, settings: Settings, message: LoadMessage, data: bytes | None
 ) -> tuple[int, int, int]:
     from shared.loading import load_chunk
 
     dump_date = dump_date_of(message.run)
+    stored = loaded_chunk(conn, dump_date, message.attempt, message.entity, message.seq)
+    if stored is not None:
+        return stored  # a duplicate delivery: report what the first one loaded
+    if data is None:
+        raise RuntimeError(f"chunk blob {message.blob} is missing")
+    # Exactly once: the chunk's rows and the loader's ledger row commit together; a delivery
+    # after that commit gets the stored result back instead of loading again.
+    result = load_chunk(
+        conn,
+        dump_date,
+        message.entity,
+        message.seq,
+        data,
+        settings=settings,
+        first_byte_offset=message.offset,
+    )
+    counts = _counts(result)
+    # Then the pipeline's own (idempotent) ledger row, which the finalize decision counts.
+    # A crash in between is repaired by the redelivery, which gets the stored result.
     with conn.transaction():
-        stored = loaded_chunk(conn, dump_date, message.attempt, message.entity, message.seq)
-        if stored is not None:
-            return stored  # a duplicate delivery: report what the first one loaded
-        if data is None:
-            raise RuntimeError(f"chunk blob {message.blob} is missing")
-        result = load_chunk(
-            conn,
-            dump_date,
-            message.entity,
-            message.seq,
-            data,
-            settings=settings,
-            first_byte_offset=message.offset,
-        )
-        counts = _counts(result)
         record_loaded(conn, dump_date, message.attempt, message.entity, message.seq, *counts)
     return counts
 

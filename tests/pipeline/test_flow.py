@@ -115,8 +115,9 @@ def test_a_loader_killed_mid_chunk_leaves_nothing_and_the_chunk_reloads(
     message = json.loads(received.body)
     url = settings.database_url.get_secret_value()
     with psycopg.connect(url) as blocker:
-        # Reads pass, inserts wait: the loader copies its rows, then blocks on its ledger row.
-        blocker.execute("LOCK TABLE pipeline.loaded_chunks IN SHARE MODE")
+        # Reads pass, inserts wait: the loader copies its rows, then blocks on its ledger row,
+        # inside the transaction that holds the chunk's rows.
+        blocker.execute("LOCK TABLE loader.chunks IN SHARE MODE")
         loader = subprocess.Popen(
             [sys.executable, "-m", "tests.pipeline.load_once", received.body],
             cwd=ROOT,
@@ -142,6 +143,10 @@ def test_a_loader_killed_mid_chunk_leaves_nothing_and_the_chunk_reloads(
             (message["entity"], message["seq"]),
         ).fetchone()
     assert ledger == (0,)
+    with connect(settings) as conn:  # nothing of the chunk reached the month's import tables
+        table = "releases" if message["entity"] == "releases" else message["entity"]
+        rows = conn.execute(f"SELECT count(*) FROM import_{STAMP}.{table}").fetchone()
+    assert rows == (0,)
     driver.run_until_idle()  # the message becomes visible again and is redelivered
     assert RunStore(settings).get_run(STAMP).state == RunState.SUCCEEDED  # type: ignore[union-attr]
     assert _served_counts(settings) == dict.fromkeys(ENTITIES, RECORDS_PER_SAMPLE)
@@ -153,7 +158,7 @@ def _waiting_on_ledger(url: str) -> bool:
             """
             SELECT count(*) FROM pg_stat_activity
              WHERE datname = current_database() AND wait_event_type = 'Lock'
-               AND query LIKE '%%pipeline.loaded_chunks%%'
+               AND query LIKE '%%INSERT INTO loader.chunks%%'
             """
         ).fetchone()
     return bool(row and row[0])
