@@ -24,7 +24,7 @@ from shared.dumps.records.common import Output
 from shared.dumps.records.labels import extract_label
 from shared.dumps.records.masters import extract_master
 from shared.dumps.records.releases import extract_release
-from shared.dumps.sanitize import strip_invalid_xml_bytes
+from shared.dumps.sanitize import empty_blank_elements, strip_invalid_xml_bytes
 from shared.dumps.values import NULL, parse_copy_text
 
 BATCH_BYTES = 512 * 1024
@@ -179,7 +179,7 @@ def _parse_batch(
     sample_attributes: bool = False,
 ) -> None:
     raw = body[batch[0][0] : batch[-1][1]]
-    clean = strip_invalid_xml_bytes(raw)
+    clean = empty_blank_elements(strip_invalid_xml_bytes(raw))
     if len(clean) != len(raw):
         result.anomalies["invalid XML control bytes removed"] = (
             result.anomalies.get("invalid XML control bytes removed", 0) + len(raw) - len(clean)

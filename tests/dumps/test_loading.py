@@ -318,3 +318,12 @@ def test_collection_scope_keeps_referenced_releases_and_what_they_point_to(
         == 0
     )
     assert result.rows_per_table["releases"] == 2
+
+
+def test_duplicate_ids_fail_finalize_clearly(conn: psycopg.Connection, settings: Settings) -> None:
+    record = CURRENT_RELEASE.replace("30000001", "7")
+    load_chunk(conn, MONTH, "releases", 0, document("releases", record), settings=settings)
+    load_chunk(conn, MONTH, "releases", 1, document("releases", record), settings=settings)
+    with pytest.raises(FinalizeError, match=r"ids are not unique \(releases: Key \(id\)=\(7\)"):
+        finalize_month(conn, MONTH, expected_chunks={"releases": 2}, settings=settings)
+    assert conn.execute("SELECT to_regnamespace('discogs')").fetchone()[0] is None

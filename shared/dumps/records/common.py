@@ -78,8 +78,7 @@ ID_ATTRIBUTE = frozenset(("id",))
 
 
 def text(element: etree._Element) -> str:
-    value = element.text
-    return value if value and not value.isspace() else NULL
+    return element.text or NULL  # whitespace-only text was emptied before parsing
 
 
 def credits(
@@ -108,9 +107,7 @@ def credits(
         artist_id = name = anv = join = role = tracks = NULL
         for child in artist:
             tag = child.tag
-            value = child.text
-            if not value or value.isspace():
-                value = NULL
+            value = child.text or NULL
             if tag == "name":
                 name = value
             elif tag == "id":
@@ -196,7 +193,7 @@ def text_list(
     for child in container:
         if child.tag == tag:
             value = child.text
-            if value and not value.isspace():
+            if value:
                 values.append(value)
         elif isinstance(child.tag, str):
             out.unknown_element(record_id, f"{path}/{child.tag}", child)
