@@ -8,6 +8,14 @@ from tests.support.funchost.functions import indexed_functions
 # name -> (trigger type, route or queue name or schedule, methods, auth level)
 EXPECTED = {
     "health": ("httpTrigger", "health", ["GET"], "ANONYMOUS"),
+    "dump_discover": ("timerTrigger", "%DUMP_SCHEDULE%", None, None),
+    "dump_fetch": ("queueTrigger", "%FETCH_QUEUE%", None, None),
+    "dump_split": ("queueTrigger", "%SPLIT_QUEUE%", None, None),
+    "dump_load": ("queueTrigger", "%LOAD_QUEUE%", None, None),
+    "ingestions_start": ("httpTrigger", "ingestions", ["POST"], "ADMIN"),
+    "ingestions_list": ("httpTrigger", "ingestions", ["GET"], "FUNCTION"),
+    "ingestions_get": ("httpTrigger", "ingestions/{id}", ["GET"], "FUNCTION"),
+    "ingestions_retry": ("httpTrigger", "ingestions/{id}/retry", ["POST"], "ADMIN"),
     "sync_start": ("httpTrigger", "users/{username}/sync", ["POST"], "ADMIN"),
     "sync_job_status": ("httpTrigger", "jobs/{job_id}", ["GET"], "FUNCTION"),
     "sync_continue": ("queueTrigger", "%SYNC_QUEUE%", None, None),
