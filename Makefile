@@ -11,10 +11,10 @@ AZURITE := node_modules/.bin/azurite
 WITH_LOCAL_SETTINGS := $(PY) -m tests.support.localenv --
 NAME ?=
 
-.PHONY: help setup services-up services-down migrate serve demo test lint bench bench-api bench-peers run-timer clean
+.PHONY: help setup checkov services-up services-down migrate serve demo test lint bench bench-api bench-peers run-timer clean
 
 help:
-	@echo "make demo | test | serve | services-up | services-down | migrate | lint | bench | run-timer NAME=..."
+	@echo "make demo | test | serve | services-up | services-down | migrate | lint | bench | checkov | run-timer NAME=..."
 
 setup: $(STAMP) $(AZURITE)
 
@@ -25,6 +25,20 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 $(AZURITE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# checkov (Terraform checks in tests/infrastructure) lives in its own virtual environment: its many
+# pinned dependencies clash with the app's. The stamp names the version, so a new pin reinstalls.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := .local/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+
+checkov: $(CHECKOV_STAMP)
+
+$(CHECKOV_STAMP):
+	@rm -rf $(CHECKOV_VENV)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --disable-pip-version-check -q checkov==$(CHECKOV_VERSION)
 	@touch $@
 
 services-up: setup
@@ -46,7 +60,7 @@ run-timer: services-up
 demo: migrate
 	$(WITH_LOCAL_SETTINGS) $(PY) -m tests.support.demo
 
-test: setup
+test: setup checkov
 	$(PY) -m pytest
 
 lint: setup

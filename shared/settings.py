@@ -43,6 +43,16 @@ class Settings(BaseSettings):
 
     # --- PostgreSQL -------------------------------------------------------------------------
     database_url: SecretStr = Field(description="PostgreSQL connection URL (libpq URI).")
+    database_auth: Literal["password", "entra"] = Field(
+        "password",
+        description=(
+            "How to log in to PostgreSQL. 'password': DATABASE_URL as is (local, tests). "
+            "'entra' (Azure): DATABASE_URL has no password; a Microsoft Entra access token of the "
+            "app's managed identity (AZURE_CLIENT_ID), scope "
+            "https://ossrdbms-aad.database.windows.net/.default, is the password of each new "
+            "connection."
+        ),
+    )
     database_connect_timeout_seconds: int = Field(10, ge=1, le=120)
     database_statement_timeout_ms: int = Field(
         15_000, ge=100, description="Statement timeout for API reads."

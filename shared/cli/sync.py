@@ -12,7 +12,7 @@ from shared.sync.jobs import Job
 from shared.sync.scope import SyncRequestError, parse_scope
 from shared.sync.service import SyncConflictError, run_foreground
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONFLICT = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONFLICT, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,6 +72,9 @@ def run(args: argparse.Namespace) -> int:
     except SyncConflictError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFLICT
+    except KeyboardInterrupt:
+        print("\ninterrupted: run the same command again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
     print(file=sys.stderr)
     summary = job.summary()
     if args.json:

@@ -20,6 +20,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 from azure.core.exceptions import ResourceExistsError
+from pydantic import ValidationError
 
 from shared.discogs.errors import (
     BadTokenError,
@@ -33,7 +34,6 @@ from shared.discogs.models import (
     CollectionValue,
     FieldsResponse,
     FoldersResponse,
-    Identity,
     ItemsPage,
     Pagination,
     UserProfile,
@@ -131,9 +131,6 @@ class DiscogsClient:
         self.close()
 
     # --- endpoints ----------------------------------------------------------------------------
-
-    def identity(self) -> Identity:
-        return Identity.model_validate(self.get_json("/oauth/identity"))
 
     def profile(self, username: str) -> tuple[UserProfile, dict[str, Any]]:
         raw = self.get_json(f"/users/{_user(username)}")
@@ -281,8 +278,6 @@ def _user(username: str) -> str:
 
 
 def _validate(model: Any, raw: Any) -> Any:
-    from pydantic import ValidationError
-
     try:
         return model.model_validate(raw)
     except ValidationError as exc:

@@ -30,11 +30,6 @@ class Pagination(DiscogsModel):
     urls: PaginationUrls = Field(default_factory=PaginationUrls)
 
 
-class Identity(DiscogsModel):
-    id: int | None = None
-    username: str
-
-
 class UserProfile(DiscogsModel):
     id: int | None = None
     username: str

@@ -16,7 +16,6 @@ the moving window a little longer or shorter.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -154,7 +153,3 @@ class SharedRateLimiter:
         except (ResourceExistsError, ResourceModifiedError):
             return False
         return True
-
-    def reset(self) -> None:
-        with contextlib.suppress(ResourceNotFoundError):
-            self._table.delete_entity(PARTITION, self._row)

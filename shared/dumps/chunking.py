@@ -68,7 +68,8 @@ def split_records(stream: BinaryIO, entity: str, target_bytes: int) -> Iterator[
             cut = _find_boundary(buffer, target_bytes, separators, end_marker, tags)
             if cut < 0:
                 break
-            yield _chunk(tags, sequence, bytes(buffer[:cut]), offset)
+            with memoryview(buffer) as view:  # one copy into the chunk, not two
+                yield _chunk(tags, sequence, view[:cut], offset)
             sequence += 1
             offset += cut
             del buffer[:cut]
@@ -102,12 +103,13 @@ def _find_boundary(
     return cut + 1 if buffer[cut : cut + 1] == b"\n" else cut
 
 
-def _chunk(tags: EntityTags, sequence: int, body: bytes, offset: int) -> Chunk:
+def _chunk(tags: EntityTags, sequence: int, body: bytes | memoryview, offset: int) -> Chunk:
+    data = b"".join((tags.root_open, b"\n", body, tags.root_close, b"\n"))
     return Chunk(
         sequence=sequence,
-        data=tags.root_open + b"\n" + body + tags.root_close + b"\n",
+        data=data,
         first_byte_offset=offset,
-        record_count=count_records(body, tags),
+        record_count=count_records(data, tags),
     )
 
 
@@ -125,6 +127,13 @@ def body_start(head: bytes, tags: EntityTags) -> int:
         position = _skip_space(head, end + 2)
     if head.startswith(tags.root_open, position):
         return _skip_space(head, position + len(tags.root_open))
+    root_start = b"<" + tags.root
+    if head.startswith(root_start, position) and head[
+        position + len(root_start) : position + len(root_start) + 1
+    ] in (b" ", b"\t", b"\r", b"\n"):
+        end = head.find(b">", position)  # a root element with attributes (not seen so far)
+        if end > 0 and head[end - 1 : end] != b"/":
+            return _skip_space(head, end + 1)
     if any(head.startswith(marker, position) for marker in tags.record_starts):
         return position
     if head.startswith(b"<" + tags.root + b"/>", position):
@@ -141,6 +150,17 @@ def body_end(data: bytes, tags: EntityTags) -> bytes:
     if data.endswith(tags.root_close):
         data = data[: -len(tags.root_close)]
     return data
+
+
+def body_stop(data: bytes, start: int, tags: EntityTags) -> int:
+    """The end offset of the records in `data[start:]`: before trailing whitespace and the
+    root's closing tag (like `body_end`, without copying)."""
+    end = len(data)
+    while end > start and data[end - 1] in b" \t\r\n":
+        end -= 1
+    if data.endswith(tags.root_close, start, end):
+        end -= len(tags.root_close)
+    return end
 
 
 def _skip_space(data: bytes, position: int) -> int:

@@ -61,18 +61,18 @@ def inspect_dump(path: str | Path, entity: str | None = None) -> DumpFile:
             f"{path}: a tar archive (first member {member!r}), not "
             f"{'a gzip-compressed ' if compressed else 'an '}XML dump; extract it first"
         )
-    root_entity = _root_entity(head)
-    if root_entity is None:
+    found = root_entity(head)
+    if found is None:
         raise DumpFileError(
             f"{path}: root element is not one of <{'>, <'.join(ENTITIES)}> "
             f"(starts with {head.lstrip()[:60]!r})"
         )
     for claimed, source in ((entity, "requested"), (named_entity, "file name")):
-        if claimed and claimed != root_entity:
+        if claimed and claimed != found:
             raise DumpFileError(
-                f"{path}: {source} says {claimed} but the root element is <{root_entity}>"
+                f"{path}: {source} says {claimed} but the root element is <{found}>"
             )
-    return DumpFile(path, root_entity, dump_date, compressed, path.stat().st_size)
+    return DumpFile(path, found, dump_date, compressed, path.stat().st_size)
 
 
 @contextlib.contextmanager
@@ -91,7 +91,9 @@ def _read_head(path: Path, stream: BinaryIO) -> bytes:
     return stream.read(_HEAD_BYTES)
 
 
-def _root_entity(head: bytes) -> str | None:
+def root_entity(head: bytes) -> str | None:
+    """The entity whose root element (or, for pre-2014 dumps, record element) starts `head`
+    (the first few KB of decompressed XML), or None."""
     for entity in ENTITIES:
         try:
             body_start(head, entity_tags(entity))
@@ -106,22 +108,29 @@ def _open_stream(path: Path, compressed: bool) -> Iterator[BinaryIO]:
     raw = path.open("rb")
     try:
         if compressed:
-            yield _CheckedGzip(path, raw)  # type: ignore[misc]
+            yield checked_gzip(raw, str(path), path.stat().st_size)
         else:
             yield raw
     finally:
         raw.close()
 
 
+def checked_gzip(raw: BinaryIO, name: str, size: int | None = None) -> BinaryIO:
+    """Decompress a gzip stream (a local file, a blob download stream, …) with errors that name
+    `name` and the offsets where the data broke off (DumpFileError). `size` is the compressed
+    size when known."""
+    return _CheckedGzip(name, raw, size)  # type: ignore[return-value]
+
+
 class _CheckedGzip(io.RawIOBase):
     """A gzip reader whose errors say which file and where the compressed data broke off."""
 
-    def __init__(self, path: Path, raw: BinaryIO) -> None:
-        self._path = path
+    def __init__(self, name: str, raw: BinaryIO, size: int | None) -> None:
+        self._path = name
         self._raw = raw
         self._gzip = gzip.GzipFile(fileobj=raw, mode="rb")
         self._produced = 0
-        self._size = path.stat().st_size
+        self._size = size
 
     def readable(self) -> bool:
         return True
@@ -134,9 +143,10 @@ class _CheckedGzip(io.RawIOBase):
         try:
             data = self._gzip.read(size)
         except EOFError:
+            end = self._size if self._size is not None else self._raw.tell()
             raise DumpFileError(
                 f"{self._path}: truncated gzip: the compressed data ends at byte offset "
-                f"{self._size} (of the file) before the end-of-stream marker, after "
+                f"{end} (of the file) before the end-of-stream marker, after "
                 f"{self._produced} decompressed bytes"
             ) from None
         except (gzip.BadGzipFile, zlib.error, OSError) as exc:

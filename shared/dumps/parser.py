@@ -8,22 +8,24 @@ record goes to quarantine and the others still load.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree
 
 from shared.dumps.attributes import unexpected_attributes
-from shared.dumps.chunking import ChunkFormatError, body_end, body_start, record_offsets
+from shared.dumps.chunking import ChunkFormatError, body_start, body_stop, record_offsets
 from shared.dumps.entities import EntityTags, entity_tags
 from shared.dumps.records.artists import extract_artist
 from shared.dumps.records.common import Output
 from shared.dumps.records.labels import extract_label
 from shared.dumps.records.masters import extract_master
 from shared.dumps.records.releases import extract_release
-from shared.dumps.sanitize import strip_invalid_xml_bytes
-from shared.dumps.values import NULL, copy_text, parse_copy_text
+from shared.dumps.sanitize import empty_blank_elements, strip_invalid_xml_bytes
+from shared.dumps.values import NULL, parse_copy_text
 
 BATCH_BYTES = 512 * 1024
 DEFAULT_RAW_MAX_BYTES = 64 * 1024
@@ -83,10 +85,35 @@ def parse_chunk(
     only releases with those ids (release scope `collection`). Raises ChunkFormatError when the
     root element is not the entity's; malformed records are returned in `quarantined`.
     """
+    with _no_cyclic_gc():
+        return _parse(data, entity, first_byte_offset, keep_release_ids, raw_max_bytes)
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Parsing allocates millions of short-lived acyclic objects; the cyclic collector only
+    burns time on them (measured: about 9 % of parse time). Reference counting still frees
+    everything; the collector is back on afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _parse(
+    data: bytes,
+    entity: str,
+    first_byte_offset: int,
+    keep_release_ids: Container[int] | None,
+    raw_max_bytes: int,
+) -> ParsedChunk:
     tags = entity_tags(entity)
     extract = EXTRACTORS[entity]
     start = body_start(data[:4096], tags)
-    body = body_end(data[start:], tags)
+    body = data[start : body_stop(data, start, tags)]  # one copy of the chunk, not three
     base = first_byte_offset or start  # stream offset of the body's first byte
     out = Output(entity)
     result = ParsedChunk(entity)
@@ -109,12 +136,13 @@ def parse_chunk(
             _parse_batch(
                 body, batch, tags, parser, extract, out, result, base, raw_max_bytes, first
             )
+            out.flush()
             batch, batch_size, first = [], 0, False
     if batch:
         _parse_batch(body, batch, tags, parser, extract, out, result, base, raw_max_bytes, first)
-    for table, rows in out.tables.items():
-        result.row_counts[table] = len(rows)
-        result.copy_data[table] = copy_text(rows)
+    out.flush()
+    result.copy_data = out.copy_data()
+    result.row_counts = {table: out.row_counts[table] for table in out.tables}
     result.unknown = dict(out.unknown)
     result.anomalies = {**result.anomalies, **out.anomalies}
     return result
@@ -151,7 +179,7 @@ def _parse_batch(
     sample_attributes: bool = False,
 ) -> None:
     raw = body[batch[0][0] : batch[-1][1]]
-    clean = strip_invalid_xml_bytes(raw)
+    clean = empty_blank_elements(strip_invalid_xml_bytes(raw))
     if len(clean) != len(raw):
         result.anomalies["invalid XML control bytes removed"] = (
             result.anomalies.get("invalid XML control bytes removed", 0) + len(raw) - len(clean)

@@ -18,6 +18,8 @@ from shared.loading.schema import MonthClosedError, ensure_month, import_schema
 from shared.loading.scope import referenced_release_ids
 from shared.settings import Settings
 
+_COPY_PIECE_CHARS = 1 << 20
+
 
 @dataclass(frozen=True)
 class ChunkResult:
@@ -74,25 +76,11 @@ def load_chunk(
     if sequence < 0:
         raise ValueError("sequence must be >= 0")
     status = ensure_month(conn, dump_date, settings.release_scope)
-    with conn.transaction():
-        stored = _stored_result(conn, dump_date, entity, sequence)
+    stored = stored_chunk_result(conn, dump_date, entity, sequence)
     if stored:
         return stored
-    if status != "loading":
-        raise MonthClosedError(
-            f"dump {dump_date} is already finalized ({status}); chunk "
-            f"{chunk_id(dump_date, entity, sequence)} was never loaded"
-        )
-    notes: list[str] = []
-    keep = None
-    if settings.release_scope == "collection" and entity == "releases":
-        with conn.transaction():
-            keep, exists = referenced_release_ids(conn)
-        if not exists:
-            notes.append(
-                "release scope is 'collection' but account.referenced_release_ids does not "
-                "exist yet: the scope is empty, no release is kept"
-            )
+    _check_open(dump_date, entity, sequence, status)
+    keep, notes = release_scope_filter(conn, entity, settings)
     started = time.perf_counter()
     parsed = parse_chunk(
         data,
@@ -101,7 +89,70 @@ def load_chunk(
         keep_release_ids=keep,
         raw_max_bytes=settings.quarantine_raw_max_bytes,
     )
-    parse_seconds = time.perf_counter() - started
+    return write_parsed_chunk(
+        conn,
+        dump_date,
+        entity,
+        sequence,
+        parsed,
+        settings=settings,
+        data_bytes=len(data),
+        first_byte_offset=first_byte_offset,
+        parse_seconds=time.perf_counter() - started,
+        notes=notes,
+    )
+
+
+def stored_chunk_result(
+    conn: psycopg.Connection, dump_date: datetime.date, entity: str, sequence: int
+) -> ChunkResult | None:
+    """The ledger's result for a chunk already loaded, else None."""
+    with conn.transaction():
+        return _stored_result(conn, dump_date, entity, sequence)
+
+
+def loaded_sequences(conn: psycopg.Connection, dump_date: datetime.date, entity: str) -> set[int]:
+    """Sequences of the entity's chunks already in the ledger for that month."""
+    with conn.transaction():
+        rows = conn.execute(
+            "SELECT sequence FROM loader.chunks WHERE dump_date = %s AND entity = %s",
+            (dump_date, entity),
+        ).fetchall()
+    return {int(row[0]) for row in rows}
+
+
+def release_scope_filter(
+    conn: psycopg.Connection, entity: str, settings: Settings
+) -> tuple[frozenset[int] | None, list[str]]:
+    """(release ids to keep or None for all, notes) for `parse_chunk(keep_release_ids=…)`."""
+    if settings.release_scope != "collection" or entity != "releases":
+        return None, []
+    with conn.transaction():
+        keep, exists = referenced_release_ids(conn)
+    if exists:
+        return keep, []
+    return keep, [
+        "release scope is 'collection' but account.referenced_release_ids does not exist yet: "
+        "the scope is empty, no release is kept"
+    ]
+
+
+def write_parsed_chunk(
+    conn: psycopg.Connection,
+    dump_date: datetime.date,
+    entity: str,
+    sequence: int,
+    parsed: ParsedChunk,
+    *,
+    settings: Settings,
+    data_bytes: int,
+    first_byte_offset: int | None = None,
+    parse_seconds: float = 0.0,
+    notes: list[str] | None = None,
+) -> ChunkResult:
+    """The database half of `load_chunk` for a chunk parsed elsewhere (e.g. in parallel with
+    the previous chunk's COPY): same transaction, ledger and exactly-once rules."""
+    status = ensure_month(conn, dump_date, settings.release_scope)
     started = time.perf_counter()
     with conn.transaction():
         conn.execute(
@@ -111,12 +162,23 @@ def load_chunk(
         stored = _stored_result(conn, dump_date, entity, sequence)
         if stored:
             return stored  # another delivery won the race
+        _check_open(dump_date, entity, sequence, status)
         _copy_tables(conn, import_schema(dump_date), entity, parsed)
         _insert_quarantine(conn, dump_date, entity, sequence, parsed)
         copy_seconds = time.perf_counter() - started
-        result = _result(dump_date, entity, sequence, parsed, parse_seconds, copy_seconds, notes)
-        _insert_ledger(conn, result, len(data), first_byte_offset)
+        result = _result(
+            dump_date, entity, sequence, parsed, parse_seconds, copy_seconds, notes or []
+        )
+        _insert_ledger(conn, result, data_bytes, first_byte_offset)
     return result
+
+
+def _check_open(dump_date: datetime.date, entity: str, sequence: int, status: str) -> None:
+    if status != "loading":
+        raise MonthClosedError(
+            f"dump {dump_date} is already finalized ({status}); chunk "
+            f"{chunk_id(dump_date, entity, sequence)} was never loaded"
+        )
 
 
 def _copy_tables(conn: psycopg.Connection, schema: str, entity: str, parsed: ParsedChunk) -> None:
@@ -131,7 +193,9 @@ def _copy_tables(conn: psycopg.Connection, schema: str, entity: str, parsed: Par
                 sql.SQL(", ").join(map(sql.Identifier, columns)),
             )
             with cursor.copy(statement) as copy:
-                copy.write(text.encode())
+                # Pieces keep the encoded copy small; rows may span pieces (COPY is a stream).
+                for start in range(0, len(text), _COPY_PIECE_CHARS):
+                    copy.write(text[start : start + _COPY_PIECE_CHARS])
 
 
 def _insert_quarantine(
@@ -251,4 +315,11 @@ def _stored_result(
     )
 
 
-__all__ = ["ChunkResult", "load_chunk"]
+__all__ = [
+    "ChunkResult",
+    "load_chunk",
+    "loaded_sequences",
+    "release_scope_filter",
+    "stored_chunk_result",
+    "write_parsed_chunk",
+]

@@ -9,7 +9,6 @@ queue trigger expects.
 from __future__ import annotations
 
 import contextlib
-import functools
 from typing import Any
 
 from azure.core.exceptions import ResourceExistsError
@@ -22,16 +21,10 @@ from azure.storage.queue import (
     TextBase64EncodePolicy,
 )
 
+from shared.identity import app_credential
 from shared.settings import Settings
 
 POISON_SUFFIX = "-poison"
-
-
-@functools.lru_cache(maxsize=4)
-def _identity_credential(client_id: str | None) -> Any:
-    from azure.identity import DefaultAzureCredential
-
-    return DefaultAzureCredential(managed_identity_client_id=client_id)
 
 
 def _account_url(settings: Settings, service: str) -> str:
@@ -42,7 +35,7 @@ def blob_service(settings: Settings) -> BlobServiceClient:
     if settings.storage_connection_string:
         return BlobServiceClient.from_connection_string(settings.storage_connection_string)
     return BlobServiceClient(
-        _account_url(settings, "blob"), credential=_identity_credential(settings.storage_client_id)
+        _account_url(settings, "blob"), credential=app_credential(settings.storage_client_id)
     )
 
 
@@ -54,7 +47,7 @@ def queue_service(settings: Settings) -> QueueServiceClient:
     if settings.storage_connection_string:
         return QueueServiceClient.from_connection_string(settings.storage_connection_string)
     return QueueServiceClient(
-        _account_url(settings, "queue"), credential=_identity_credential(settings.storage_client_id)
+        _account_url(settings, "queue"), credential=app_credential(settings.storage_client_id)
     )
 
 
@@ -73,7 +66,7 @@ def queue(settings: Settings, name: str, *, base64: bool = True) -> QueueClient:
     return QueueClient(
         _account_url(settings, "queue"),
         name,
-        credential=_identity_credential(settings.storage_client_id),
+        credential=app_credential(settings.storage_client_id),
         **encoding,
     )
 
@@ -83,7 +76,7 @@ def table_service(settings: Settings) -> TableServiceClient:
         return TableServiceClient.from_connection_string(settings.storage_connection_string)
     return TableServiceClient(
         endpoint=_account_url(settings, "table"),
-        credential=_identity_credential(settings.storage_client_id),
+        credential=app_credential(settings.storage_client_id),
     )
 
 

@@ -82,6 +82,8 @@ class Job:
             **self.totals(),
             "counts": self.counts,
             "requests_used": self.requests_used,
+            # Times the job waited for Discogs to recover (429/5xx through every retry).
+            "deferrals": self.deferrals,
             "errors": self.errors,
             "created_at": _iso(self.created_at),
             "started_at": _iso(self.started_at),
@@ -240,13 +242,6 @@ def stale_jobs(conn: psycopg.Connection, older_than_seconds: float) -> list[str]
     return [str(row[0]) for row in rows]
 
 
-def active_job_for(conn: psycopg.Connection, username: str, scope: tuple[str, ...]) -> Job | None:
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(
-            f"SELECT {_COLUMNS} FROM account.sync_jobs WHERE lower(username) = lower(%s) "
-            "AND state IN ('queued', 'running') AND scope && %s::text[] "
-            "ORDER BY created_at LIMIT 1",
-            (username, list(scope)),
-        )
-        row = cur.fetchone()
-    return Job.from_row(row) if row else None
+def rename_user(conn: psycopg.Connection, job_id: str, username: str) -> None:
+    """Adopt Discogs' spelling of the username for the job (and so for everything it stores)."""
+    conn.execute("UPDATE account.sync_jobs SET username = %s WHERE id = %s", (username, job_id))

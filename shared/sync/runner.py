@@ -13,6 +13,7 @@ partial walk must never be read as "the user deleted the rest".
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
@@ -93,7 +94,9 @@ class JobRunner:
         self.client = client
         self.lease_seconds = lease_seconds
         self.progress = progress
-        self.processing_seconds = 0.0  # time spent on our side of each page (no network)
+        # Our side of each list page (no network): wall clock, and this thread's CPU time.
+        self.processing_seconds = 0.0
+        self.processing_cpu_seconds = 0.0
         self._known: dict[str, tuple[set, set]] = {}
 
     def run(self, job_id: str, *, deadline: float | None = None) -> RunOutcome:
@@ -110,6 +113,11 @@ class JobRunner:
             except LeaseLostError:
                 log.warning("sync job %s: lease lost to another worker; stopping", job_id)
                 return RunOutcome("gone", None)
+            except KeyboardInterrupt:
+                # Ctrl-C in the CLI: give the job back so the next run resumes it at once.
+                with contextlib.suppress(Exception), conn.transaction():
+                    jobs.release(conn, job_id, token)
+                raise
 
     # --- loop -----------------------------------------------------------------------------------
 
@@ -165,6 +173,11 @@ class JobRunner:
 
     def _profile(self, conn: psycopg.Connection, job: Job, token: str, mark: int) -> None:
         profile, raw = self.client.profile(job.username)
+        # Discogs matches usernames case-insensitively; store everything under its spelling, so
+        # "Digger" and "digger" never become two accounts.
+        canonical = profile.username
+        if canonical.lower() != job.username.lower():
+            raise UnexpectedResponseError(f"profile of {job.username!r} came back as {canonical!r}")
         folders = fields = None
         if "collection" in job.scope and (
             job.full_reconcile or not store.has_collection_metadata(conn, job.username)
@@ -173,6 +186,9 @@ class JobRunner:
             fields = self.client.fields(job.username).fields
         with conn.transaction():
             self._check_lease(conn, job, token)
+            if canonical != job.username:
+                jobs.rename_user(conn, job.id, canonical)
+                job.username = canonical
             store.upsert_user(conn, job.username, profile, raw)
             if folders is not None and fields is not None:
                 store.replace_folders(conn, job.username, folders)
@@ -196,7 +212,7 @@ class JobRunner:
         kind, list_key, sort, order = LIST_PHASES[phase]
         url = job.cursor.get("url") or self._first_url(job, phase, sort, order)
         page = self.client.page(url, list_key)
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         rows = _ROWS[phase](page.items)
         with conn.transaction():
             self._check_lease(conn, job, token)
@@ -221,6 +237,7 @@ class JobRunner:
                 job.cursor = {"phase": self._after_list(job, phase, walk)}
             self._save(conn, job, mark, pages=1)
         self.processing_seconds += time.perf_counter() - started
+        self.processing_cpu_seconds += time.thread_time() - started_cpu
 
     def _value(self, conn: psycopg.Connection, job: Job, token: str, mark: int) -> None:
         value, raw = self.client.collection_value(job.username)

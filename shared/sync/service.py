@@ -49,6 +49,8 @@ def request_sync(
 
 
 def send_continuation(settings: Settings, job_id: str, *, step: int, delay: float = 0) -> None:
+    """Queue `{"job_id", "step"}`; `step` (pages done when sent) is for logs only — the job
+    row's cursor is what the next worker continues from."""
     body = json.dumps({"job_id": job_id, "step": step})
     queue(settings, settings.sync_queue).send_message(
         body, visibility_timeout=max(0, min(int(delay + 0.999), 7 * 24 * 3600))
@@ -75,11 +77,13 @@ def continue_job(
     body: str | bytes,
     *,
     pacing: Pacing | None = None,
-    budget_seconds: float = RUN_BUDGET_SECONDS,
+    budget_seconds: float | None = None,
     lease_seconds: float = LEASE_SECONDS,
 ) -> RunOutcome:
     """Handle one SYNC_QUEUE message: advance the job, then hand over to a new message."""
     job_id = parse_message(body)
+    if budget_seconds is None:
+        budget_seconds = RUN_BUDGET_SECONDS
     with DiscogsClient(settings, pacing=pacing) as client:
         runner = JobRunner(settings, client, lease_seconds=lease_seconds)
         outcome = runner.run(job_id, deadline=time.monotonic() + budget_seconds)
@@ -91,7 +95,10 @@ def continue_job(
         # message (delivered after the expiry) takes over; if not, the message finds the job
         # finished or running and is dropped/deferred again.
         send_continuation(settings, job_id, step=step, delay=outcome.delay)
-    log.info("sync job %s: %s", job_id, outcome.kind)
+    if outcome.kind == "done" and outcome.job is not None:
+        log.info("sync job %s finished: %s", job_id, json.dumps(outcome.job.summary()))
+    else:
+        log.info("sync job %s: %s", job_id, outcome.kind)
     return outcome
 
 

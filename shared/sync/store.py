@@ -88,7 +88,6 @@ INVENTORY = ItemKind(
     "r.release - 'thumbnail')::text)",
     user_in_key=False,
 )
-KINDS = {kind.name: kind for kind in (COLLECTION, WANTLIST, INVENTORY)}
 
 
 @dataclass(frozen=True)

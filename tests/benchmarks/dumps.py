@@ -114,7 +114,7 @@ def _ours(
 
 
 def _finalize(url: str, dump_date: datetime.date, loaded: dict[str, Any]) -> dict[str, Any]:
-    settings = load_settings(DATABASE_URL=url)
+    settings = load_settings(database_url=url)
     with psycopg.connect(url, autocommit=True) as conn:
         result = finalize_month(
             conn, dump_date, expected_chunks={"releases": loaded["chunks"]}, settings=settings

@@ -25,6 +25,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 from psycopg import sql
@@ -46,6 +47,17 @@ class SyncRun:
     requests: int
     pages: int
     per_page_ms: list[float]
+    # CPU per list page, which a busy shared machine does not inflate the way it does wall
+    # clock: our thread (validation, JSON, driver) and the PostgreSQL backend serving us.
+    client_cpu_ms: float
+    db_cpu_ms: float
+
+
+def _backend_cpu_seconds(conn: psycopg.Connection) -> float:
+    """utime + stime of this connection's server process (PostgreSQL runs on this machine)."""
+    pid = conn.info.backend_pid
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class _TimedRunner(JobRunner):
@@ -54,10 +66,13 @@ class _TimedRunner(JobRunner):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.page_times: list[float] = []
+        self.db_cpu_seconds = 0.0
 
     def _list_page(self, conn, job, token, phase, mark) -> None:
         before = self.processing_seconds
+        db_before = _backend_cpu_seconds(conn)
         super()._list_page(conn, job, token, phase, mark)
+        self.db_cpu_seconds += _backend_cpu_seconds(conn) - db_before
         self.page_times.append((self.processing_seconds - before) * 1000)
 
 
@@ -68,7 +83,14 @@ def _sync(settings: Settings, username: str, full: bool) -> SyncRun:
         runner = _TimedRunner(settings, client)
         outcome = runner.run(job.id)
         assert outcome.job is not None and outcome.job.state == "succeeded", outcome
-        return SyncRun(client.requests_used, outcome.job.pages_done, runner.page_times)
+        pages = len(runner.page_times)
+        return SyncRun(
+            client.requests_used,
+            outcome.job.pages_done,
+            runner.page_times,
+            runner.processing_cpu_seconds * 1000 / pages,
+            runner.db_cpu_seconds * 1000 / pages,
+        )
 
 
 def _baseline_ms(fake: FakeDiscogs, username: str) -> tuple[float, float]:
@@ -140,6 +162,11 @@ def run(sizes: list[int]) -> list[dict]:
                     "page_ms_first_p10": _p10(first.per_page_ms),
                     "page_ms_full_unchanged": statistics.median(full.per_page_ms),
                     "page_ms_full_unchanged_p10": _p10(full.per_page_ms),
+                    "page_cpu_ms_first": {"client": first.client_cpu_ms, "db": first.db_cpu_ms},
+                    "page_cpu_ms_full_unchanged": {
+                        "client": full.client_cpu_ms,
+                        "db": full.db_cpu_ms,
+                    },
                     "page_ms_pure": pure_ms,
                     "page_ms_json_loads": loads_ms,
                     "rate_429": fake.count("", status=429),
@@ -178,6 +205,20 @@ def print_markdown(results: list[dict]) -> None:
             f"| {r['items']:,} | {r['page_ms_first']:.1f} / {r['page_ms_first_p10']:.1f} | "
             f"{r['page_ms_full_unchanged']:.1f} / {r['page_ms_full_unchanged_p10']:.1f} | "
             f"{r['page_ms_pure']:.2f} | {r['page_ms_json_loads']:.2f} | {ratio:.1f}x |"
+        )
+
+    print()
+    print(
+        "| items | CPU ms/page, first sync: ours + PostgreSQL "
+        "| CPU ms/page, full reconcile: ours + PostgreSQL |"
+    )
+    print("|---:|---:|---:|")
+    for r in results:
+        first, full = r["page_cpu_ms_first"], r["page_cpu_ms_full_unchanged"]
+        print(
+            f"| {r['items']:,} | {first['client']:.1f} + {first['db']:.1f} "
+            f"= {first['client'] + first['db']:.1f} | {full['client']:.1f} + {full['db']:.1f} "
+            f"= {full['client'] + full['db']:.1f} |"
         )
 
 

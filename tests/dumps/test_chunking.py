@@ -77,3 +77,9 @@ def test_chunk_ids_are_deterministic() -> None:
     assert chunk_id(datetime.date(2026, 11, 1), "releases", 42) == "20261101-releases-000042"
     with pytest.raises(ValueError, match="unknown entity"):
         chunk_id(datetime.date(2026, 11, 1), "users", 1)
+
+
+def test_root_element_with_attributes_is_accepted() -> None:
+    data = b'<releases version="2026">\n<release id="1"><title>A</title></release>\n</releases>\n'
+    (chunk,) = split_records(io.BytesIO(data), "releases", 1000)
+    assert chunk.record_count == 1 and etree.fromstring(chunk.data)[0].get("id") == "1"

@@ -89,3 +89,50 @@ def test_generate_other_entities_parse_cleanly(tmp_path: Path, entity: str) -> N
 def _xml(path: Path) -> bytes:
     data = path.read_bytes()
     return gzip.decompress(data) if path.name.endswith(".gz") else data
+
+
+def test_load_with_two_workers_gives_the_same_tables(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = str(SAMPLES_2020 / "discogs_20200806_releases.xml.gz")
+    args = ["load", path, "--json", "--chunk-bytes", "200000", "--no-finalize"]
+    assert main([*args, "--workers", "2", "--dump-date", "2026-01-01"]) == 0
+    two = json.loads(capsys.readouterr().out)
+    assert main([*args, "--dump-date", "2026-02-01"]) == 0
+    one = json.loads(capsys.readouterr().out)
+    assert two["workers"] == 2 and one["workers"] == 1
+    assert two["entities"]["releases"]["chunks"] > 2
+    assert (
+        two["entities"]["releases"]["rows_per_table"]
+        == one["entities"]["releases"]["rows_per_table"]
+    )
+    assert two["entities"]["releases"]["rows_per_table"]["release_tracks"] == 9430
+
+
+def test_load_quarantines_a_broken_record_and_reports_it(
+    settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "discogs_20261101_releases.xml.gz"
+    assert main(["generate", "--entity", "releases", "--records", "50", "--out", str(path)]) == 0
+    data = gzip.decompress(path.read_bytes())
+    broken = data.replace(b"</title>", b"", 1)  # the first release loses a closing tag
+    path.write_bytes(gzip.compress(broken))
+    capsys.readouterr()
+    assert main(["load", str(path), "--json", "--chunk-bytes", "20000"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["entities"]["releases"]["records"] == 50
+    assert summary["entities"]["releases"]["quarantined"] == 1
+    assert summary["rows_per_table"]["releases"] == 49
+
+
+def test_generated_control_characters_are_stripped(tmp_path: Path) -> None:
+    out = tmp_path / "releases.xml"
+    args = ["generate", "--entity", "releases", "--records", "400", "--out", str(out)]
+    assert main([*args, "--control-chars"]) == 0
+    data = out.read_bytes()
+    assert b"\x07" in data
+    with pytest.raises(etree.XMLSyntaxError):
+        etree.fromstring(data)
+    result = parse_chunk(data, "releases")
+    assert result.loaded_count == 400 and result.quarantined == []
+    assert result.anomalies["invalid XML control bytes removed"] == 2 * data.count(b"\x07")

@@ -318,3 +318,24 @@ def test_collection_scope_keeps_referenced_releases_and_what_they_point_to(
         == 0
     )
     assert result.rows_per_table["releases"] == 2
+
+
+def test_duplicate_ids_fail_finalize_clearly(conn: psycopg.Connection, settings: Settings) -> None:
+    record = CURRENT_RELEASE.replace("30000001", "7")
+    load_chunk(conn, MONTH, "releases", 0, document("releases", record), settings=settings)
+    load_chunk(conn, MONTH, "releases", 1, document("releases", record), settings=settings)
+    with pytest.raises(FinalizeError, match=r"ids are not unique \(releases: Key \(id\)=\(7\)"):
+        finalize_month(conn, MONTH, expected_chunks={"releases": 2}, settings=settings)
+    assert conn.execute("SELECT to_regnamespace('discogs')").fetchone()[0] is None
+
+
+def test_load_chunk_commits_on_a_non_autocommit_connection(
+    conn: psycopg.Connection, settings: Settings
+) -> None:
+    with connect(settings, autocommit=False) as worker:
+        result = load_chunk(worker, MONTH, "labels", 0, sample_bytes("labels"), settings=settings)
+        assert result.loaded_count == 1000
+        # Seen from another connection while the worker's connection stays open: committed.
+        count = conn.execute(f"SELECT count(*) FROM {import_schema(MONTH)}.labels").fetchone()[0]
+        assert count == 1000
+        assert worker.info.transaction_status == psycopg.pq.TransactionStatus.IDLE

@@ -112,6 +112,7 @@ class FakeDiscogs:
         # Some responses come without `urls` (the client must fall back to page < pages).
         self.send_page_urls = True
         self.requests: list[RequestRecord] = []
+        self._in_flight = 0
         self._recent: collections.deque[float] = collections.deque()
         self._lock = threading.RLock()
         self._rng = random.Random(seed)
@@ -359,6 +360,14 @@ class FakeDiscogs:
         with self._lock:
             self.faults.extend(faults)
 
+    def consume(self, count: int) -> None:
+        """Other tenants behind the same egress IP sent `count` requests, evenly spread over
+        the last window (so they leave it at the same steady rate)."""
+        with self._lock:
+            now = time.monotonic()
+            spread = [now - self.window * (1 - (i + 1) / count) for i in range(count)]
+            self._recent = collections.deque(sorted([*self._recent, *spread]))
+
     def clear_requests(self) -> None:
         with self._lock:
             self.requests.clear()
@@ -392,14 +401,25 @@ class FakeDiscogs:
             self._recent.append(now)
             used = len(self._recent)
             fault = self._take_fault(f"{path}?{urlencode(query)}")
+            self._in_flight += 1
         rate_headers = {
             "X-Discogs-Ratelimit": str(self.limit),
             "X-Discogs-Ratelimit-Used": str(min(used, self.limit)),
             "X-Discogs-Ratelimit-Remaining": str(max(self.limit - used, 0)),
         }
-        status, body, extra = self._answer(path, query, headers, used, fault)
-        self.requests.append(RequestRecord(arrived, path, query, status))
+        try:
+            status, body, extra = self._answer(path, query, headers, used, fault)
+            self.requests.append(RequestRecord(arrived, path, query, status))
+        finally:
+            with self._lock:
+                self._in_flight -= 1
         return status, {**rate_headers, **extra}, body
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Wait for answers still being worked on (e.g. a slow one the client gave up on)."""
+        deadline = time.monotonic() + timeout
+        while self._in_flight and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def _take_fault(self, target: str) -> Fault | None:
         # `path_contains` is matched against the path and query, e.g. "/releases" or "page=3".

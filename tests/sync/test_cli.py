@@ -44,3 +44,30 @@ def test_cli_bad_input_and_conflicts(fake, sync_settings, capsys):
     fake.add_user("shy", collection=3, private=True)
     assert main(["sync", "shy", "--scope", "collection", "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["state"] == "partial"
+
+
+def test_ctrl_c_gives_the_job_back_and_the_next_run_resumes(
+    fake, sync_settings, capsys, db, monkeypatch
+):
+    from shared.sync import store
+
+    fake.add_user("digger", collection=350)
+    real_apply = store.apply_page
+    calls = {"n": 0}
+
+    def interrupt_third_page(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real_apply(*args, **kwargs)
+
+    monkeypatch.setattr(store, "apply_page", interrupt_third_page)
+    assert main(["sync", "digger", "--scope", "collection"]) == 130
+    monkeypatch.setattr(store, "apply_page", real_apply)
+    assert "run the same command again" in capsys.readouterr().err
+    row = db.execute("SELECT state, pages_done, lease_token FROM account.sync_jobs").fetchone()
+    assert row == ("running", 2, None)
+    assert main(["sync", "digger", "--scope", "collection", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["added"] == 350 and summary["pages_done"] == 4
+    assert db.execute("SELECT count(*) FROM account.sync_jobs").fetchone() == (1,)

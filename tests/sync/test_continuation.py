@@ -144,3 +144,24 @@ def test_an_internal_error_keeps_the_cursor_and_is_bounded(fake, sync_settings, 
             continue_job(sync_settings, json.dumps({"job_id": job2.id}), pacing=PACING)
     final = db.execute("SELECT state FROM account.sync_jobs WHERE id = %s", (job2.id,)).fetchone()
     assert final == ("failed",)
+
+
+def test_concurrent_requests_for_one_user_create_exactly_one_job(sync_settings, db):
+    import threading
+
+    results = []
+
+    def start():
+        results.append(request_sync(sync_settings, "Digger", ("collection",), enqueue=False))
+
+    threads = [threading.Thread(target=start) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    created = [job for job, was_created in results if was_created]
+    assert len(created) == 1
+    assert {job.id for job, _ in results} == {created[0].id}
+    # The username is matched case-insensitively, as Discogs does.
+    job, was_created = request_sync(sync_settings, "digger", ("value", "collection"))
+    assert not was_created and job.id == created[0].id

@@ -197,3 +197,31 @@ def test_an_invalid_sync_users_entry_is_skipped_not_fatal(sync_env, fake, monkey
     started = scheduled_sync(get_settings(), full=False)
     assert [entry["username"] for entry in started] == ["ann"]
     assert db.execute("SELECT username FROM account.sync_jobs").fetchall() == [("ann",)]
+
+
+def test_a_long_sync_hands_over_between_queue_invocations_in_the_host(
+    sync_env, fake, settings, db, monkeypatch
+):
+    from function_app import app
+    from shared.sync import service
+    from tests.support.fake_discogs import Fault
+    from tests.support.funchost.config import HostConfig, QueueOptions
+
+    monkeypatch.setattr(service, "RUN_BUDGET_SECONDS", 0.3)  # a very short function timeout
+    user = fake.add_user("digger", collection=560)
+    fake.inject(*[Fault("slow", delay=0.15, path_contains="/releases")] * 6)
+    fast = HostConfig(
+        route_prefix="api", queues=QueueOptions(batch_size=1, max_polling_interval=0.2)
+    )
+    with LocalFunctionHost(app, settings, config=fast, timers=False) as host:
+        response = httpx.post(
+            f"{host.base_url}/api/users/digger/sync", json={"scope": ["collection"]}, headers=ADMIN
+        )
+        job = _wait_for_job(host.base_url, response.headers["location"])
+        invocations = [name for name, outcome in host.invocations if name == "sync_continue"]
+    assert job["state"] == "succeeded", job
+    assert len(invocations) >= 3  # handed over through several continuation messages
+    assert job["added"] == 560 and job["pages_done"] == 6
+    assert job["requests_used"] == 3 + 6 == len(fake.requests)  # no page fetched twice
+    stored = {r[0] for r in db.execute("SELECT instance_id FROM account.collection_items")}
+    assert stored == {item["instance_id"] for item in user.collection}

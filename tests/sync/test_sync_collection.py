@@ -39,7 +39,7 @@ def _collection(db, username="digger"):
     }
 
 
-def test_incremental_after_3_additions_fetches_only_the_first_page(fake, sync_settings, db):
+def test_incremental_after_3_additions_fetches_only_the_first_pages(fake, sync_settings, db):
     fake.add_user("digger", collection=1234)
     run_foreground(sync_settings, "digger", ("collection",), pacing=PACING)
     fake.clear_requests()
@@ -171,3 +171,14 @@ def test_short_pages_and_new_folders_and_fields(fake, sync_settings, db):
         (item["instance_id"],),
     ).fetchall()
     assert named == [("Shelf", "B3")]
+
+
+def test_usernames_are_stored_in_discogs_spelling(fake, sync_settings, db):
+    fake.add_user("CrateDigger", collection=5)
+    first = run_foreground(sync_settings, "cratedigger", ("collection",), pacing=PACING)
+    second = run_foreground(sync_settings, "CRATEDIGGER", ("collection",), pacing=PACING)
+    assert first.username == second.username == "CrateDigger"
+    assert second.counts["collection"]["unchanged"] == 5
+    users = db.execute("SELECT DISTINCT username FROM account.collection_items").fetchall()
+    assert users == [("CrateDigger",)]
+    assert db.execute("SELECT username FROM account.users").fetchall() == [("CrateDigger",)]

@@ -15,7 +15,7 @@ from collections import Counter
 from lxml import etree
 
 from shared.dumps.tables import UNKNOWN_FIELDS_TABLE, tables_for
-from shared.dumps.values import FIELD, NULL, boolean, reference_id, small_int
+from shared.dumps.values import FIELD, NULL, boolean, copy_text, reference_id, small_int
 
 
 class Output:
@@ -25,9 +25,23 @@ class Output:
         self.entity = entity
         self.tables: dict[str, list[str]] = {table: [] for table in tables_for(entity)}
         self._lists = list(self.tables.values())
+        self.fragments: dict[str, list[str]] = {table: [] for table in self.tables}
+        self.row_counts: Counter[str] = Counter()
         self.unknown: Counter[str] = Counter()
         self.anomalies: Counter[str] = Counter()
         self._extras = self.tables[UNKNOWN_FIELDS_TABLE]
+
+    def flush(self) -> None:
+        """Turn the rows collected so far into COPY text fragments and drop the row strings
+        (called after each parsed batch, so rows never pile up for a whole chunk)."""
+        for table, rows in self.tables.items():
+            if rows:
+                self.row_counts[table] += len(rows)
+                self.fragments[table].append(copy_text(rows))
+                rows.clear()
+
+    def copy_data(self) -> dict[str, str]:
+        return {table: "".join(parts) for table, parts in self.fragments.items()}
 
     def mark(self) -> list[int]:
         return list(map(len, self._lists))
@@ -64,8 +78,7 @@ ID_ATTRIBUTE = frozenset(("id",))
 
 
 def text(element: etree._Element) -> str:
-    value = element.text
-    return value if value and not value.isspace() else NULL
+    return element.text or NULL  # whitespace-only text was emptied before parsing
 
 
 def credits(
@@ -94,9 +107,7 @@ def credits(
         artist_id = name = anv = join = role = tracks = NULL
         for child in artist:
             tag = child.tag
-            value = child.text
-            if not value or value.isspace():
-                value = NULL
+            value = child.text or NULL
             if tag == "name":
                 name = value
             elif tag == "id":
@@ -182,7 +193,7 @@ def text_list(
     for child in container:
         if child.tag == tag:
             value = child.text
-            if value and not value.isspace():
+            if value:
                 values.append(value)
         elif isinstance(child.tag, str):
             out.unknown_element(record_id, f"{path}/{child.tag}", child)

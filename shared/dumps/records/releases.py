@@ -253,19 +253,15 @@ def _tracks(
         for child in track:
             tag = child.tag
             if tag == "title":
-                title = child.text
-                if not title or title.isspace():
-                    title = NULL
+                title = child.text or NULL
             elif tag == "position":
-                position = child.text
-                if not position or position.isspace():
-                    position = NULL
+                position = child.text or NULL
             elif tag == "duration":
                 duration = child.text
-                if not duration or duration.isspace():
-                    duration = NULL
-                else:
+                if duration:
                     seconds = duration_seconds(duration)
+                else:
+                    duration = NULL
             elif tag == "extraartists":
                 credit_sequence = credits(
                     child,

@@ -1,0 +1,145 @@
+"""The split worker: stream a fetched dump blob, decompress it, cut chunks, enqueue their loads.
+
+Each chunk is uploaded and its load message sent as soon as it is cut, so loading starts long
+before the split ends. After every chunk the split checkpoints `next_sequence` (ETag-checked); a
+restarted split re-reads the stream but skips chunks below the checkpoint instead of uploading and
+enqueueing them again (gzip cannot be entered mid-stream, so the decompression is redone; the
+chunking is deterministic, so the same sequence numbers cut the same bytes). The SHA-256 of the
+compressed bytes is computed on the way and checked against CHECKSUM before the entity's chunk
+count is published to the finalize ledger.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from shared.db.connection import connect
+from shared.pipeline import lifecycle, queues
+from shared.pipeline.blobstream import HashingReader
+from shared.pipeline.completion import finalize_if_complete
+from shared.pipeline.entities import chunk_blob_name, dump_date_of
+from shared.pipeline.finalize import FinalizeFn, set_expected
+from shared.pipeline.gzipstream import GZIP_ERRORS, open_gzip
+from shared.pipeline.messages import LoadMessage, SplitMessage
+from shared.pipeline.model import FileState, FileStatus, check_digest
+from shared.pipeline.runstore import RunConflictError, RunStore
+from shared.settings import Settings
+from shared.storage import clients
+
+log = logging.getLogger(__name__)
+
+_SPLITTABLE = frozenset({FileState.FETCHED, FileState.VERIFIED, FileState.SPLITTING})
+
+
+@dataclass
+class SplitOptions:
+    gzip_implementation: str = "isal"
+    stop_after_chunks: int | None = None  # tests: simulate a split killed half way
+    finalizer: FinalizeFn | None = None
+
+
+class SplitInterruptedError(RuntimeError):
+    pass
+
+
+def handle_split(settings: Settings, message: SplitMessage, options: SplitOptions) -> str:
+    store = RunStore(settings)
+    if lifecycle.current_run(store, message.run, message.attempt) is None:
+        return "ignored: run not active in this attempt"
+    file = store.get_file(message.run, message.attempt, message.entity)
+    if file is None or file.state not in _SPLITTABLE:
+        return f"ignored: file is {file.state if file else 'unknown'}"
+    verified_by_fetch = file.state == FileState.VERIFIED or (
+        file.state == FileState.SPLITTING and file.sha256 is not None
+    )
+    if file.state == FileState.SPLITTING:
+        file.split_restarts += 1
+    file.state = FileState.SPLITTING
+    try:
+        file = store.save_file(message.run, message.attempt, file)
+    except RunConflictError:
+        return "ignored: another split claimed this file"
+    resume_from = file.next_sequence
+
+    blob = clients.container(settings, settings.dumps_container).get_blob_client(file.blob)
+    chunks_container = clients.container(settings, settings.chunks_container)
+    reader = HashingReader(blob.download_blob(max_concurrency=1).chunks())
+    from shared.dumps.chunking import ChunkFormatError, split_records
+
+    sent = 0
+    records = 0
+    count = 0
+    try:
+        stream = open_gzip(reader, options.gzip_implementation)  # type: ignore[arg-type]
+        for chunk in split_records(stream, message.entity, settings.chunk_target_bytes):
+            count = chunk.sequence + 1
+            records += chunk.record_count
+            if chunk.sequence < resume_from:
+                continue  # cut and enqueued by an earlier, interrupted split
+            name = chunk_blob_name(message.run, message.attempt, message.entity, chunk.sequence)
+            chunks_container.upload_blob(name, chunk.data, overwrite=True, max_concurrency=4)
+            queues.send_load(
+                settings,
+                LoadMessage(
+                    run=message.run,
+                    attempt=message.attempt,
+                    entity=message.entity,
+                    seq=chunk.sequence,
+                    blob=name,
+                    offset=chunk.first_byte_offset,
+                ),
+            )
+            file.next_sequence, file.split_bytes_in = count, reader.bytes_read
+            file.records_split = records
+            try:
+                file = store.save_file(message.run, message.attempt, file)
+            except RunConflictError:
+                return "stopped: another split of this file is running"
+            sent += 1
+            if options.stop_after_chunks is not None and sent >= options.stop_after_chunks:
+                raise SplitInterruptedError(f"stopped after {sent} chunks (test hook)")
+        reader.drain()
+    except GZIP_ERRORS as exc:
+        reason = (
+            f"{file.name} is not a valid gzip stream (compressed byte {reader.bytes_read} of "
+            f"{file.bytes_fetched}): {type(exc).__name__}: {exc}"
+        )
+        lifecycle.fail_file(store, message.run, message.attempt, message.entity, reason)
+        return f"failed: {reason}"
+    except ChunkFormatError as exc:  # not a dump of this entity
+        reason = f"{file.name} cannot be split: {exc}"
+        lifecycle.fail_file(store, message.run, message.attempt, message.entity, reason)
+        return f"failed: {reason}"
+
+    sha256 = reader.sha256
+    if reason := check_digest(file.expected_sha256, sha256):
+        lifecycle.fail_file(store, message.run, message.attempt, message.entity, reason)
+        return f"failed: {reason}"
+    if verified_by_fetch and file.sha256 and file.sha256 != sha256:
+        reason = f"blob changed after fetch: {file.sha256} then {sha256}"
+        lifecycle.fail_file(store, message.run, message.attempt, message.entity, reason)
+        return f"failed: {reason}"
+    _complete(settings, store, message, file, count, records, sha256)
+    finalize_if_complete(settings, store, message.run, message.attempt, options.finalizer)
+    return f"split into {count} chunks ({sent} enqueued now, {records} records)"
+
+
+def _complete(
+    settings: Settings,
+    store: RunStore,
+    message: SplitMessage,
+    file: FileStatus,
+    count: int,
+    records: int,
+    sha256: str,
+) -> None:
+    def change(f: FileStatus) -> bool:
+        f.state, f.chunks, f.next_sequence = FileState.SPLIT, count, count
+        f.records_split, f.sha256, f.split_at = records, sha256, lifecycle.now()
+        f.split_bytes_in = f.bytes_fetched
+        return True
+
+    store.update_file(message.run, message.attempt, message.entity, change)
+    with connect(settings) as conn:
+        set_expected(conn, dump_date_of(message.run), message.attempt, message.entity, count)

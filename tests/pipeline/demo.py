@@ -1,0 +1,204 @@
+"""The dump pipeline, live: `python -m tests.pipeline.demo [--releases N] [--keep]`.
+
+A local dump host on 127.0.0.1 serves the real 2020-08-06 samples and a generated
+current-format month (2026-11-01, N releases plus a tenth as many artists, labels and masters).
+The app runs in the local function runner with a fresh `cratedigger_demo` database and its own
+queues, containers and table, so the demo can be repeated. It then:
+1. starts the 2020-08 month by hand (`POST /api/ingestions`, admin key),
+2. fires the discovery timer, which finds 2026-11 as the newest complete month and loads it,
+showing per-entity progress from `GET /api/ingestions/{id}` while it runs. At the end it prints
+the row counts per served table and the API calls to copy (`--keep` keeps serving until Ctrl-C).
+Run `make demo` (services up) or call `run_demo()` from the platform demo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "tests" / "data" / "discogs" / "20200806"
+GENERATED = "20261101"
+ENTITIES = ("labels", "masters", "artists", "releases")
+
+
+def _generate(folder: Path, releases: int) -> None:
+    from shared.dumps.generate import generate_dump
+
+    counts = {
+        "releases": releases,
+        **dict.fromkeys(("artists", "labels", "masters"), releases // 10),
+    }
+    for entity, records in counts.items():
+        path = folder / f"discogs_{GENERATED}_{entity}.xml.gz"
+        with gzip.open(path, "wb", compresslevel=1) as out:
+            for piece in generate_dump(entity, records, seed=11):
+                out.write(piece)
+
+
+def _demo_environment(base_url: str) -> dict[str, str]:
+    import psycopg
+    from psycopg import sql
+
+    from tests.conftest import database_url_for
+
+    server = os.environ["DATABASE_URL"]
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute("DROP DATABASE IF EXISTS cratedigger_demo WITH (FORCE)")
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier("cratedigger_demo")))
+    suffix = uuid.uuid4().hex[:6]
+    return {
+        "DATABASE_URL": database_url_for(server, "cratedigger_demo"),
+        "DISCOGS_DUMP_BASE_URL": base_url,
+        "CHUNK_TARGET_BYTES": str(1024 * 1024),
+        "DUMPS_CONTAINER": f"demo-dumps-{suffix}",
+        "CHUNKS_CONTAINER": f"demo-chunks-{suffix}",
+        "FETCH_QUEUE": f"demo-fetch-{suffix}",
+        "SPLIT_QUEUE": f"demo-split-{suffix}",
+        "LOAD_QUEUE": f"demo-load-{suffix}",
+        "SYNC_QUEUE": f"demo-sync-{suffix}",
+        "RUNS_TABLE": f"demoruns{suffix}",
+        "JOBS_TABLE": f"demojobs{suffix}",
+        "RATE_LIMIT_TABLE": f"demorate{suffix}",
+    }
+
+
+def _line(status: dict) -> str:
+    parts = []
+    for entity in ENTITIES:
+        e = status["entities"][entity]
+        planned = e["chunks_planned"] if e["chunks_planned"] is not None else "?"
+        parts.append(f"{entity} {e['chunks_loaded']}/{planned} ({e['records_loaded']:,})")
+    eta = f" eta {status['eta_seconds']:.0f}s" if status.get("eta_seconds") else ""
+    return f"  {status['id']} {status['state']:<10} " + "  ".join(parts) + eta
+
+
+def _watch(api: httpx.Client, run_id: str, headers: dict[str, str], seconds: float = 300) -> dict:
+    deadline = time.monotonic() + seconds
+    tty = sys.stdout.isatty()
+    last = ""
+    while True:
+        response = api.get(f"/api/ingestions/{run_id}", headers=headers)
+        status = response.json() if response.status_code == 200 else None
+        if status:
+            line = _line(status)
+            if line != last:
+                print(
+                    ("\r" + line.ljust(150)) if tty else line, end="" if tty else "\n", flush=True
+                )
+                last = line
+            if status["state"] in ("succeeded", "failed"):
+                print() if tty else None
+                return status
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"run {run_id} did not finish: {status}")
+        time.sleep(0.3)
+
+
+def run_demo(releases: int = 4000, keep: bool = False) -> int:
+    from shared.settings import get_settings, reset_settings_cache
+    from shared.storage.clients import ensure_storage
+    from tests.support.dump_host import DumpHost
+    from tests.support.funchost import LocalFunctionHost
+
+    with tempfile.TemporaryDirectory() as folder:
+        print(f"generating a 2026-format month with {releases:,} releases …", flush=True)
+        _generate(Path(folder), releases)
+        with DumpHost.serving({"20200806": SAMPLES, GENERATED: Path(folder)}) as dumps:
+            os.environ.update(_demo_environment(dumps.base_url))
+            reset_settings_cache()
+            settings = get_settings()
+            ensure_storage(settings)
+            from function_app import app
+
+            admin = {"x-functions-key": settings.local_admin_key.get_secret_value()}  # type: ignore[union-attr]
+            user = {"x-functions-key": settings.local_function_key.get_secret_value()}  # type: ignore[union-attr]
+            with (
+                LocalFunctionHost(app, settings, timers=False) as host,
+                httpx.Client(base_url=host.base_url, timeout=60) as api,
+            ):
+                print(f"dump host {dumps.base_url}/ · app {host.base_url} · db cratedigger_demo")
+                print('\n1. POST /api/ingestions {"month": "2020-08-01"} (admin key)')
+                started = api.post("/api/ingestions", headers=admin, json={"month": "2020-08-01"})
+                print(f"   -> {started.status_code} {started.text}")
+                if started.status_code != 202:
+                    return 1
+                first = _watch(api, "20200806", user)
+                print("\n2. the discovery timer fires (POST /admin/functions/dump_discover)")
+                api.post("/admin/functions/dump_discover", headers=admin, json={})
+                while api.get(f"/api/ingestions/{GENERATED}", headers=user).status_code == 404:
+                    time.sleep(0.2)
+                second = _watch(api, GENERATED, user)
+                _summary(settings, host.base_url, [first, second], user, admin)
+                if keep:
+                    print("\nserving until Ctrl-C …")
+                    try:
+                        while True:
+                            time.sleep(1)
+                    except KeyboardInterrupt:
+                        pass
+    return 0 if second["state"] == "succeeded" else 1
+
+
+def _summary(settings, base_url: str, runs: list[dict], user: dict, admin: dict) -> None:
+    from psycopg import sql
+
+    from shared.db.connection import connect
+
+    for run in runs:
+        seconds = run["records_loaded"] / (run["records_per_second"] or 1)
+        print(
+            f"\n{run['id']}: {run['state']}, {run['records_loaded']:,} records in ~{seconds:.1f}s"
+            f" ({run['records_per_second']} records/s)"
+        )
+    print("\nrows per served table (schema discogs, month 2026-11-01):")
+    with connect(settings) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'discogs'"
+                " ORDER BY table_name"
+            ).fetchall()
+        ]
+        for table in tables:
+            count = conn.execute(
+                sql.SQL("SELECT count(*) FROM discogs.{}").format(sql.Identifier(table))
+            ).fetchone()[0]
+            print(f"  {table:<32} {count:>10,}")
+    key, admin_key = user["x-functions-key"], admin["x-functions-key"]
+    print("\ntry (while the app runs, e.g. with --keep):")
+    print(f"  curl -H 'x-functions-key: {key}' {base_url}/api/ingestions")
+    print(f"  curl -H 'x-functions-key: {key}' {base_url}/api/ingestions/{GENERATED}")
+    print(
+        f"  curl -X POST -H 'x-functions-key: {admin_key}' -d '{{\"month\": \"latest\"}}' "
+        f"{base_url}/api/ingestions      # 409: already loaded"
+    )
+    print(
+        f"  curl -X POST -H 'x-functions-key: {admin_key}' "
+        f"{base_url}/api/ingestions/{GENERATED}/retry   # 409: nothing to retry"
+    )
+    print("\nlast status, as JSON:\n" + json.dumps(runs[-1], indent=2)[:3000])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--releases", type=int, default=4000)
+    parser.add_argument("--keep", action="store_true", help="keep serving until Ctrl-C")
+    args = parser.parse_args()
+    from tests.support.localenv import apply_local_settings
+
+    apply_local_settings()
+    return run_demo(args.releases, args.keep)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
