@@ -13,17 +13,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 from psycopg import IsolationLevel
 from psycopg_pool import ConnectionPool
 
 from shared.db.connection import connect
+from shared.identity import POSTGRES_SCOPE, app_credential
 from shared.settings import Settings
 
 POOL_MAX_SIZE = 4  # the host runs a few requests per worker process at once
 POOL_MAX_IDLE_SECONDS = 300.0
 WORK_MEM = "16MB"
+# Connections are recycled now and then, so rotated credentials and failovers are picked up.
+POOL_MAX_LIFETIME_SECONDS = 45 * 60.0
 
 _pools: dict[str, ConnectionPool] = {}
 _lock = threading.Lock()
@@ -34,6 +38,21 @@ def _configure(conn: psycopg.Connection) -> None:
     conn.read_only = True
 
 
+def _connection_kwargs(settings: Settings) -> dict[str, Any]:
+    """Per new connection, like shared.db.connection.connect: with DATABASE_AUTH=entra the
+    password is a fresh Entra access token of the app's identity (tokens live about an hour,
+    pooled connections longer; the credential caches and renews the token)."""
+    kwargs: dict[str, Any] = {
+        "prepare_threshold": None,
+        "connect_timeout": settings.database_connect_timeout_seconds,
+        "application_name": "cratedigger-api",
+    }
+    if settings.database_auth == "entra":
+        credential = app_credential(settings.storage_client_id)
+        kwargs["password"] = credential.get_token(POSTGRES_SCOPE).token
+    return kwargs
+
+
 def _pool(settings: Settings) -> ConnectionPool:
     url = settings.database_url.get_secret_value()
     with _lock:
@@ -42,14 +61,11 @@ def _pool(settings: Settings) -> ConnectionPool:
             connect(settings, autocommit=True).close()  # applies pending migrations once
             pool = ConnectionPool(
                 url,
-                kwargs={
-                    "prepare_threshold": None,
-                    "connect_timeout": settings.database_connect_timeout_seconds,
-                    "application_name": "cratedigger-api",
-                },
+                kwargs=lambda: _connection_kwargs(settings),
                 min_size=0,
                 max_size=POOL_MAX_SIZE,
                 max_idle=POOL_MAX_IDLE_SECONDS,
+                max_lifetime=POOL_MAX_LIFETIME_SECONDS,
                 timeout=settings.database_connect_timeout_seconds,
                 configure=_configure,
                 check=ConnectionPool.check_connection,
