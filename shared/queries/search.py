@@ -1,12 +1,18 @@
 """Search over the served month's search documents: ranked full-text plus trigram fuzzy matching
 on accent- and case-folded text, filters, facets of the matching set and keyset pagination.
 
-When the query's words find enough documents by full text (tsvector, weighted title > artists >
-labels/other names), relevance = 2 for an exact (folded) title + 1 + ts_rank. When they find few
-(a typo, a partial word), trigram matching joins in (`<%` on the folded title-and-artists text,
-GIN trigram index) and relevance = 2 for an exact title + ts_rank of a full-text match + trigram
-word similarity to the title + half the similarity to title and artists. Either way an exact
-title comes first and full-text matches rank above fuzzy-only ones.
+Matching, in order:
+1. Full text: when the query's words find enough documents (FUZZY_BELOW) by full text (tsvector,
+   weighted title > artists > labels/other names), relevance = 2 for an exact (folded) title + 1 +
+   ts_rank.
+2. Corrected words: otherwise each word is replaced by the most similar words of the month's
+   vocabulary (`search_words`, trigram similarity); if that finds enough, it is used as in 1. A
+   misspelled common word ("midnigth") costs what a full-text query costs.
+3. Trigram: otherwise trigram matching on the documents joins in (`<%` on the folded
+   title-and-artists text, GIN trigram index) and relevance = 2 for an exact title + ts_rank of a
+   full-text match + trigram word similarity to the title + half the similarity to title and
+   artists. The candidate sets are small here, since the words are rare.
+The mode depends only on the query and the served data, so all pages of a query use the same.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ EntityType = Literal["release", "master", "artist", "label"]
 Sort = Literal["relevance", "year", "-year", "title", "-title"]
 FACET_LIMIT = 20
 FUZZY_BELOW = 50
+ALTERNATIVES = 3  # vocabulary words tried for each word of a query the words themselves miss
 FACETS = ("genre", "style", "decade", "format", "country")
 ENTITY_TYPES: tuple[str, ...] = ("release", "master", "artist", "label")
 
@@ -136,12 +143,9 @@ def _fold(conn: psycopg.Connection, text: str) -> tuple[str, str]:
     return row[0], row[1]
 
 
-def _fuzzy(conn: psycopg.Connection, where: list[sql.Composable], params: dict[str, Any]) -> bool:
-    """Whether trigram (typo) matching joins the full-text match: when the words themselves find
-    fewer than FUZZY_BELOW documents under the same filters. A common word then costs no
-    similarity computation over tens of thousands of rows, and a misspelled or partial word
-    (which full-text cannot find) still matches. The choice depends only on the query and the
-    served data, so every page of one query makes the same choice."""
+def _found(conn: psycopg.Connection, where: list[sql.Composable], params: dict[str, Any]) -> int:
+    """How many documents the full-text query finds under the filters, counted up to
+    FUZZY_BELOW (all that the choice of matching mode needs)."""
     filters = sql.SQL(" AND ").join([sql.SQL("d.tsv @@ %(tsq)s::tsquery"), *where])
     row = conn.execute(
         sql.SQL(
@@ -150,7 +154,34 @@ def _fuzzy(conn: psycopg.Connection, where: list[sql.Composable], params: dict[s
         ).format(filters),
         {**params, "fuzzy_below": FUZZY_BELOW},
     ).fetchone()
-    return bool(row) and row[0] < FUZZY_BELOW
+    return int(row[0]) if row else 0
+
+
+def _lexeme(word: str) -> str:
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _corrected(conn: psycopg.Connection, folded: str) -> str | None:
+    """The query with each word replaced by the words of the served month's vocabulary that are
+    most similar to it (trigram similarity on `search_words`, a small table): `midnigth fever`
+    becomes `('midnight' | ...) & ('fever' | ...)`. Words with no similar word are dropped."""
+    exists = conn.execute("SELECT to_regclass('discogs.search_words') IS NOT NULL").fetchone()
+    if not exists or not exists[0]:
+        return None
+    rows = conn.execute(
+        "SELECT t.n, s.word FROM unnest(tsvector_to_array(to_tsvector('simple', %(qn)s)))"
+        " WITH ORDINALITY AS t (w, n)"
+        " CROSS JOIN LATERAL (SELECT word FROM discogs.search_words WHERE word %% t.w"
+        "  ORDER BY similarity(word, t.w) DESC, ndoc DESC, word LIMIT %(alternatives)s) AS s"
+        " WHERE t.n <= 10 ORDER BY t.n",
+        {"qn": folded, "alternatives": ALTERNATIVES},
+    ).fetchall()
+    groups: dict[int, list[str]] = {}
+    for n, word in rows:
+        groups.setdefault(n, []).append(_lexeme(word))
+    if not groups:
+        return None
+    return " & ".join("(" + " | ".join(words) + ")" for words in groups.values())
 
 
 @dataclass(frozen=True)
@@ -178,7 +209,12 @@ def build(conn: psycopg.Connection, query: SearchQuery) -> Statements:
     where, params = _conditions(query)
     if query.q:
         params["qn"], params["tsq"] = _fold(conn, query.q)
-        if _fuzzy(conn, where, params):
+        fuzzy = _found(conn, where, params) < FUZZY_BELOW
+        if fuzzy:
+            corrected = _corrected(conn, params["qn"])
+            if corrected and _found(conn, where, {**params, "tsq": corrected}) >= FUZZY_BELOW:
+                params["tsq"], fuzzy = corrected, False
+        if fuzzy:
             where.append(sql.SQL("(d.tsv @@ %(tsq)s::tsquery OR %(qn)s <%% d.search_text)"))
             score = sql.SQL(
                 "(CASE WHEN d.title_key = left(%(qn)s, 200) THEN 2 ELSE 0 END"

@@ -166,3 +166,23 @@ def test_in_collection_and_wantlist_filters(api, account):
 def test_search_cache_control_is_for_monthly_data(api):
     response = api.get("search", {"q": "love"})
     assert response.headers["cache-control"] == "public, max-age=3600, stale-while-revalidate=86400"
+
+
+def test_a_misspelled_common_word_is_corrected_against_the_vocabulary(api, db):
+    word, documents = db.execute(
+        "SELECT word, ndoc FROM discogs.search_words WHERE length(word) >= 7"
+        " AND word ~ '^[a-z]+$' AND ndoc >= 60 ORDER BY ndoc DESC, word LIMIT 1"
+    ).fetchone()
+    typo = word[:3] + word[4] + word[3] + word[5:]  # two middle letters swapped
+    assert (
+        db.execute("SELECT count(*) FROM discogs.search_words WHERE word = %s", (typo,)).fetchone()[
+            0
+        ]
+        == 0
+    )
+    exact = api.ok("search", {"q": word, "limit": 100})
+    corrected = api.ok("search", {"q": typo, "limit": 100})
+    assert exact["total"] == documents
+    assert corrected["total"] >= exact["total"]
+    found = {(h["type"], h["id"]) for h in corrected["items"]}
+    assert len(found & {(h["type"], h["id"]) for h in exact["items"]}) >= min(50, documents // 2)

@@ -120,3 +120,13 @@ CREATE INDEX search_documents_styles ON search_documents USING gin (styles);
 CREATE INDEX search_documents_year ON search_documents (entity_type, year, entity_id);
 CREATE INDEX search_documents_title ON search_documents (entity_type, title_key, entity_id);
 ANALYZE search_documents;
+
+-- 4. search_words: the vocabulary of the search documents (each lexeme once, with how many
+--    documents hold it), trigram-indexed: a misspelled word of a query is corrected against it.
+DROP TABLE IF EXISTS search_words;
+
+CREATE TABLE search_words AS
+SELECT word, ndoc FROM ts_stat('SELECT tsv FROM search_documents');
+
+CREATE INDEX search_words_trgm ON search_words USING gin (word gin_trgm_ops);
+ANALYZE search_words;
