@@ -78,7 +78,7 @@ def _environment(server_url: str, storage: str, base_url: str) -> tuple[dict[str
     import psycopg
     from psycopg import sql
 
-    from tests.conftest import database_url_for
+    from tests.support.reset import database_url_for
 
     suffix = uuid.uuid4().hex[:8]
     dbname = f"cd_bench_{suffix}"
