@@ -77,7 +77,6 @@ def storage_names() -> dict[str, str]:
         "LOAD_QUEUE": f"load-{suffix}",
         "SYNC_QUEUE": f"sync-{suffix}",
         "RUNS_TABLE": f"runs{suffix}",
-        "JOBS_TABLE": f"jobs{suffix}",
         "RATE_LIMIT_TABLE": f"rate{suffix}",
     }
 

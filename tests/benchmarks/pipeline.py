@@ -96,7 +96,6 @@ def _environment(server_url: str, storage: str, base_url: str) -> tuple[dict[str
         "LOAD_QUEUE": f"bench-load-{suffix}",
         "SYNC_QUEUE": f"bench-sync-{suffix}",
         "RUNS_TABLE": f"benchruns{suffix}",
-        "JOBS_TABLE": f"benchjobs{suffix}",
         "RATE_LIMIT_TABLE": f"benchrate{suffix}",
     }
     return env, dbname
