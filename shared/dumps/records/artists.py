@@ -10,28 +10,32 @@ from shared.dumps.values import FIELD, NULL, RecordError, record_id, reference_i
 
 def extract_artist(artist: etree._Element, out: Output) -> str:
     """Append the rows of one artist; returns its id. Raises RecordError when malformed."""
+    # One pass: scalars are read at once; containers wait until the id (a child element,
+    # usually after <images>) is known, since their rows start with it.
     rid = NULL
-    for child in artist:  # the id is a child element, usually after <images>
-        if child.tag == "id":
-            rid = record_id(child.text, "artist/id")
-            break
-    if rid is NULL:
-        raise RecordError("artist/id: missing")
-    tables = out.tables
     name = real_name = profile = data_quality = NULL
+    containers: list[etree._Element] = []
     for child in artist:
         tag = child.tag
         if tag == "name":
             name = text(child)
         elif tag == "id":
-            continue
+            if rid is NULL:  # the first id counts
+                rid = record_id(child.text, "artist/id")
         elif tag == "realname":
             real_name = text(child)
         elif tag == "profile":
             profile = text(child)
         elif tag == "data_quality":
             data_quality = text(child)
-        elif tag == "namevariations":
+        else:
+            containers.append(child)
+    if rid is NULL:
+        raise RecordError("artist/id: missing")
+    tables = out.tables
+    for child in containers:
+        tag = child.tag
+        if tag == "namevariations":
             rows = tables["artist_name_variations"]
             for sequence, variation in enumerate(
                 text_list(child, "name", out, rid, "artist/namevariations"), 1
