@@ -59,7 +59,7 @@ class ParsedChunk:
     record_count: int = 0  # records seen in the chunk
     loaded_count: int = 0  # records that produced rows
     out_of_scope_count: int = 0  # releases left out by the collection scope
-    copy_data: dict[str, str] = field(default_factory=dict)
+    copy_data: dict[str, bytes] = field(default_factory=dict)  # COPY text format, UTF-8
     row_counts: dict[str, int] = field(default_factory=dict)
     quarantined: list[QuarantinedRecord] = field(default_factory=list)
     unknown: dict[str, int] = field(default_factory=dict)
@@ -67,7 +67,7 @@ class ParsedChunk:
 
     def rows(self, table: str) -> list[tuple[str | None, ...]]:
         """Decoded rows of one table (str or None per column), for tests and tools."""
-        return parse_copy_text(self.copy_data.get(table, ""))
+        return parse_copy_text(self.copy_data.get(table, b"").decode())
 
 
 def parse_chunk(

@@ -169,6 +169,32 @@ DURATION_SECONDS = Memo(lambda raw: duration_seconds(raw))
 TEXT_ARRAYS = Memo(lambda values: text_array(list(values)))
 
 
+_MARKERS = bytes.maketrans(FIELD.encode() + ROW.encode(), b"\t\n")
+_NULL = NULL.encode()
+
+
+def copy_bytes(rows: list[str]) -> bytes:
+    """`copy_text` as UTF-8 bytes, which is what COPY sends anyway (psycopg would encode the
+    str). Cheaper: escapes are found with memchr-speed `in` tests on bytes (usually absent),
+    the FIELD/ROW markers are swapped by one `bytes.translate` table pass, and a byte string is
+    1 byte per ASCII character where a str holding any non-Latin-1 text is 2 or 4."""
+    if not rows:
+        return b""
+    data = ROW.join(rows).encode()
+    if b"\\" in data:
+        data = data.replace(b"\\", b"\\\\")
+    if b"\n" in data:
+        data = data.replace(b"\n", b"\\n")
+    if b"\r" in data:
+        data = data.replace(b"\r", b"\\r")
+    if b"\t" in data:
+        data = data.replace(b"\t", b"\\t")
+    data = data.translate(_MARKERS)
+    if _NULL in data:
+        data = data.replace(_NULL, b"\\N")
+    return data + b"\n"
+
+
 def parse_copy_text(text: str) -> list[tuple[str | None, ...]]:
     """The inverse of `copy_text` (for tests and tools): rows of str-or-None fields."""
     rows = []
