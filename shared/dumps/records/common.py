@@ -149,9 +149,9 @@ def videos(
         for child in video:
             tag = child.tag
             if tag == "title":
-                title = text(child)
+                title = child.text or NULL
             elif tag == "description":
-                description = text(child)
+                description = child.text or NULL
             elif isinstance(tag, str):
                 out.unknown_element(record_id, f"{path}/video/{tag}", child)
         get = video.get

@@ -9,7 +9,6 @@ from shared.dumps.records.common import (
     Output,
     credits,
     images,
-    text,
     text_list,
     videos,
 )
@@ -40,7 +39,7 @@ def extract_master(master: etree._Element, out: Output) -> str:
                 "master/artists",
             )
         elif tag == "title":
-            title = text(child)
+            title = child.text or NULL
         elif tag == "main_release":
             main_release = reference_id(child.text, "master/main_release")
         elif tag == "year":
@@ -54,9 +53,9 @@ def extract_master(master: etree._Element, out: Output) -> str:
         elif tag == "styles":
             styles = tuple(text_list(child, "style", out, rid, "master/styles"))
         elif tag == "data_quality":
-            data_quality = text(child)
+            data_quality = child.text or NULL
         elif tag == "notes":
-            notes = text(child)
+            notes = child.text or NULL
         elif tag == "videos":
             videos(child, tables["master_videos"], out, rid, "master/videos")
         elif tag == "images":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from shared.dumps.records.common import Output, credits, images, text, text_list, videos
+from shared.dumps.records.common import Output, credits, images, text_list, videos
 from shared.dumps.values import (
     DURATION_SECONDS,
     FIELD,
@@ -75,7 +75,7 @@ def extract_release(release: etree._Element, out: Output) -> str:
                 "release/artists",
             )
         elif tag == "title":
-            title = text(child)
+            title = child.text or NULL
         elif tag == "labels":
             _labels(child, "label", tables["release_labels"], out, rid, "release/labels")
         elif tag == "formats":
@@ -85,15 +85,15 @@ def extract_release(release: etree._Element, out: Output) -> str:
         elif tag == "styles":
             styles = tuple(text_list(child, "style", out, rid, "release/styles"))
         elif tag == "country":
-            country = text(child)
+            country = child.text or NULL
         elif tag == "released":
-            released = text(child)
+            released = child.text or NULL
             if released is not NULL:
                 year, month, day = released_parts(released)
         elif tag == "notes":
-            notes = text(child)
+            notes = child.text or NULL
         elif tag == "data_quality":
-            data_quality = text(child)
+            data_quality = child.text or NULL
         elif tag == "master_id":
             master_id = reference_id(child.text, "release/master_id")
             is_main = boolean(child.get("is_main_release"))
@@ -211,17 +211,17 @@ def _companies(container: etree._Element, rows: list[str], out: Output, rid: str
         for child in company:
             tag = child.tag
             if tag == "name":
-                name = text(child)
+                name = child.text or NULL
             elif tag == "id":
                 company_id = reference_id(child.text, "release/companies/company/id")
             elif tag == "entity_type":
                 entity_type = small_int(child.text)
             elif tag == "entity_type_name":
-                entity_type_name = text(child)
+                entity_type_name = child.text or NULL
             elif tag == "catno":
-                catno = text(child)
+                catno = child.text or NULL
             elif tag == "resource_url":
-                resource_url = text(child)
+                resource_url = child.text or NULL
             elif isinstance(tag, str):
                 out.unknown_element(rid, f"release/companies/company/{tag}", child)
         rows.append(
