@@ -30,7 +30,6 @@ locals {
     LOAD_QUEUE       = var.load_queue
     SYNC_QUEUE       = var.sync_queue
     RUNS_TABLE       = var.runs_table
-    JOBS_TABLE       = var.jobs_table
     RATE_LIMIT_TABLE = var.rate_limit_table
 
     DUMP_SCHEDULE      = var.dump_schedule

@@ -7,7 +7,7 @@ locals {
   app_containers = [var.dumps_container, var.chunks_container]
   app_queues     = [var.fetch_queue, var.split_queue, var.load_queue, var.sync_queue]
   all_queues     = flatten([for q in local.app_queues : [q, "${q}-poison"]])
-  app_tables     = [var.runs_table, var.jobs_table, var.rate_limit_table]
+  app_tables     = [var.runs_table, var.rate_limit_table]
 }
 
 resource "azurerm_storage_account" "main" {

@@ -234,12 +234,6 @@ variable "runs_table" {
   default     = "ingestions"
 }
 
-variable "jobs_table" {
-  description = "JOBS_TABLE: account sync job state."
-  type        = string
-  default     = "syncjobs"
-}
-
 variable "rate_limit_table" {
   description = "RATE_LIMIT_TABLE: shared Discogs API rate-limit state."
   type        = string

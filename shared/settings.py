@@ -75,7 +75,6 @@ class Settings(BaseSettings):
     load_queue: str = "cratedigger-load"
     sync_queue: str = "cratedigger-sync"
     runs_table: str = "ingestions"
-    jobs_table: str = "syncjobs"
     rate_limit_table: str = "ratelimit"
 
     # --- Schedules (NCRONTAB, 6 fields, UTC) ------------------------------------------------
@@ -143,7 +142,7 @@ class Settings(BaseSettings):
             raise ValueError("container names are 3-63 lower-case letters, digits and hyphens")
         return value
 
-    @field_validator("runs_table", "jobs_table", "rate_limit_table")
+    @field_validator("runs_table", "rate_limit_table")
     @classmethod
     def _table_name(cls, value: str) -> str:
         if not _TABLE_NAME.match(value):
@@ -183,7 +182,7 @@ class Settings(BaseSettings):
 
     @property
     def table_names(self) -> list[str]:
-        return [self.runs_table, self.jobs_table, self.rate_limit_table]
+        return [self.runs_table, self.rate_limit_table]
 
 
 def setting_name(field: str) -> str:

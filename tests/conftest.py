@@ -7,15 +7,12 @@ code under test reads them with `get_settings()`.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import uuid
 from collections.abc import Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
-from azure.core.exceptions import ResourceNotFoundError
 from psycopg import sql
 
 from shared.db.migrations import apply_migrations
@@ -23,15 +20,10 @@ from shared.settings import Settings, get_settings, reset_settings_cache
 from shared.storage import clients
 from tests.support import services as local_services
 from tests.support.funchost import LocalFunctionHost
+from tests.support.reset import database_url_for, delete_storage
 
 FUNCTION_KEY = "test-function-key"
 ADMIN_KEY = "test-admin-key"
-
-
-def database_url_for(server_url: str, dbname: str) -> str:
-    """The server's URL pointing at another database (query parameters such as sslmode kept)."""
-    parts = urlsplit(server_url)
-    return urlunsplit(parts._replace(path=f"/{dbname}"))
 
 
 @pytest.fixture(scope="session")
@@ -85,7 +77,6 @@ def storage_names() -> dict[str, str]:
         "LOAD_QUEUE": f"load-{suffix}",
         "SYNC_QUEUE": f"sync-{suffix}",
         "RUNS_TABLE": f"runs{suffix}",
-        "JOBS_TABLE": f"jobs{suffix}",
         "RATE_LIMIT_TABLE": f"rate{suffix}",
     }
 
@@ -117,23 +108,7 @@ def settings(settings_env: dict[str, str]) -> Iterator[Settings]:
     clients.ensure_storage(current)
     yield current
     reset_settings_cache()
-    _delete_storage(current)
-
-
-def _delete_storage(settings: Settings) -> None:
-    blobs = clients.blob_service(settings)
-    queues = clients.queue_service(settings)
-    tables = clients.table_service(settings)
-    deletions = [lambda n=name: blobs.delete_container(n) for name in settings.container_names]
-    deletions += [
-        lambda n=name + suffix: queues.delete_queue(n)
-        for name in settings.queue_names
-        for suffix in ("", clients.POISON_SUFFIX)
-    ]
-    deletions += [lambda n=name: tables.delete_table(n) for name in settings.table_names]
-    for delete in deletions:
-        with contextlib.suppress(ResourceNotFoundError):
-            delete()
+    delete_storage(current)
 
 
 @pytest.fixture

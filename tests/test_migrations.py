@@ -6,7 +6,7 @@ from psycopg import sql
 
 from shared.db import migrations
 from shared.db.migrations import MigrationError, applied_version, apply_migrations, latest_version
-from tests.conftest import database_url_for
+from tests.support.reset import database_url_for
 
 
 def test_template_database_is_fully_migrated(database_url):

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from isal import igzip, isal_zlib
+
 from shared.dumps.chunking import ChunkFormatError, body_start
 from shared.dumps.entities import ENTITIES, entity_tags
 
@@ -128,7 +130,9 @@ class _CheckedGzip(io.RawIOBase):
     def __init__(self, name: str, raw: BinaryIO, size: int | None) -> None:
         self._path = name
         self._raw = raw
-        self._gzip = gzip.GzipFile(fileobj=raw, mode="rb")
+        # python-isal's igzip (pinned in requirements.txt): same stream semantics and errors
+        # as gzip.GzipFile, decompresses about 3x faster (docs/benchmarks.md, pipeline).
+        self._gzip = igzip.IGzipFile(fileobj=raw, mode="rb")
         self._produced = 0
         self._size = size
 
@@ -149,7 +153,7 @@ class _CheckedGzip(io.RawIOBase):
                 f"{end} (of the file) before the end-of-stream marker, after "
                 f"{self._produced} decompressed bytes"
             ) from None
-        except (gzip.BadGzipFile, zlib.error, OSError) as exc:
+        except (gzip.BadGzipFile, zlib.error, isal_zlib.error, OSError) as exc:
             raise DumpFileError(
                 f"{self._path}: corrupt gzip near compressed byte offset {self._raw.tell()} "
                 f"(after {self._produced} decompressed bytes): {exc}"

@@ -59,7 +59,7 @@ class ParsedChunk:
     record_count: int = 0  # records seen in the chunk
     loaded_count: int = 0  # records that produced rows
     out_of_scope_count: int = 0  # releases left out by the collection scope
-    copy_data: dict[str, str] = field(default_factory=dict)
+    copy_data: dict[str, bytes] = field(default_factory=dict)  # COPY text format, UTF-8
     row_counts: dict[str, int] = field(default_factory=dict)
     quarantined: list[QuarantinedRecord] = field(default_factory=list)
     unknown: dict[str, int] = field(default_factory=dict)
@@ -67,7 +67,7 @@ class ParsedChunk:
 
     def rows(self, table: str) -> list[tuple[str | None, ...]]:
         """Decoded rows of one table (str or None per column), for tests and tools."""
-        return parse_copy_text(self.copy_data.get(table, ""))
+        return parse_copy_text(self.copy_data.get(table, b"").decode())
 
 
 def parse_chunk(
@@ -195,6 +195,63 @@ def _parse_batch(
             _parse_batch(body, [span], tags, parser, extract, out, result, base, raw_max_bytes)
         return
     records = [element for element in root if isinstance(element.tag, str)]
+    record_tag = tags.record.decode()
+    failed: set[etree._Element] = set()
+    if not _extract_batch(records, record_tag, extract, out, result):
+        failed = _extract_each(
+            records, batch, tags, extract, out, result, body, base, raw_max_bytes
+        )
+    if not sample_attributes:
+        return
+    for record, path, value in unexpected_attributes(tags.entity, root):
+        if record not in failed and record.tag == record_tag:
+            record_id = record.get("id") or record.findtext("id") or NULL
+            out.unknown_attribute(record_id, path, value)
+
+
+def _extract_batch(
+    records: list[etree._Element],
+    record_tag: str,
+    extract: Callable[[etree._Element, Output], str],
+    out: Output,
+    result: ParsedChunk,
+) -> bool:
+    """The fast path: extract every record without per-record bookkeeping. When a record is
+    not the entity's or fails, everything this batch added is undone and False returned, so
+    `_extract_each` can redo the batch record by record (records are deterministic)."""
+    mark = out.mark()
+    unknown, anomalies = out.unknown.copy(), out.anomalies.copy()
+    try:
+        for record in records:
+            if record.tag != record_tag:
+                raise _RedoRecordByRecordError
+            extract(record, out)
+    except Exception:  # _RedoRecordByRecordError or a malformed record: take the careful path
+        out.rollback(mark)
+        out.unknown, out.anomalies = unknown, anomalies
+        return False
+    result.record_count += len(records)
+    result.loaded_count += len(records)
+    return True
+
+
+class _RedoRecordByRecordError(Exception):
+    """A batch holds something other than well-formed records of the entity."""
+
+
+def _extract_each(
+    records: list[etree._Element],
+    batch: list[tuple[int, int]],
+    tags: EntityTags,
+    extract: Callable[[etree._Element, Output], str],
+    out: Output,
+    result: ParsedChunk,
+    body: bytes,
+    base: int,
+    raw_max_bytes: int,
+) -> set[etree._Element]:
+    """Record by record, so that a malformed record is quarantined and the others load.
+    Returns the records that failed."""
     aligned = len(records) == len(batch)
     record_tag = tags.record.decode()
     failed: set[etree._Element] = set()
@@ -215,12 +272,7 @@ def _parse_batch(
             failed.add(record)
             continue
         result.loaded_count += 1
-    if not sample_attributes:
-        return
-    for record, path, value in unexpected_attributes(tags.entity, root):
-        if record not in failed and record.tag == record_tag:
-            record_id = record.get("id") or record.findtext("id") or NULL
-            out.unknown_attribute(record_id, path, value)
+    return failed
 
 
 def _quarantine(

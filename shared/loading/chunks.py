@@ -18,7 +18,7 @@ from shared.loading.schema import MonthClosedError, ensure_month, import_schema
 from shared.loading.scope import referenced_release_ids
 from shared.settings import Settings
 
-_COPY_PIECE_CHARS = 1 << 20
+_COPY_PIECE_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -184,18 +184,21 @@ def _check_open(dump_date: datetime.date, entity: str, sequence: int, status: st
 def _copy_tables(conn: psycopg.Connection, schema: str, entity: str, parsed: ParsedChunk) -> None:
     with conn.cursor() as cursor:
         for table, columns in tables_for(entity).items():
-            text = parsed.copy_data.get(table)
-            if not text:
+            data = parsed.copy_data.get(table)
+            if not data:
                 continue
             statement = sql.SQL("COPY {}.{} ({}) FROM STDIN").format(
                 sql.Identifier(schema),
                 sql.Identifier(table),
                 sql.SQL(", ").join(map(sql.Identifier, columns)),
             )
-            with cursor.copy(statement) as copy:
-                # Pieces keep the encoded copy small; rows may span pieces (COPY is a stream).
-                for start in range(0, len(text), _COPY_PIECE_CHARS):
-                    copy.write(text[start : start + _COPY_PIECE_CHARS])
+            if conn.info.encoding != "utf-8":  # e.g. a SQL_ASCII database: let psycopg encode
+                data = data.decode().encode(conn.info.encoding)
+            with cursor.copy(statement) as copy, memoryview(data) as view:
+                # UTF-8 bytes (the parser's output) go out as they are, in pieces: rows may
+                # span pieces (COPY is a stream); slices of a memoryview copy nothing.
+                for start in range(0, len(data), _COPY_PIECE_BYTES):
+                    copy.write(view[start : start + _COPY_PIECE_BYTES])
 
 
 def _insert_quarantine(

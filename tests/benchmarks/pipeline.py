@@ -78,7 +78,7 @@ def _environment(server_url: str, storage: str, base_url: str) -> tuple[dict[str
     import psycopg
     from psycopg import sql
 
-    from tests.conftest import database_url_for
+    from tests.support.reset import database_url_for
 
     suffix = uuid.uuid4().hex[:8]
     dbname = f"cd_bench_{suffix}"
@@ -96,7 +96,6 @@ def _environment(server_url: str, storage: str, base_url: str) -> tuple[dict[str
         "LOAD_QUEUE": f"bench-load-{suffix}",
         "SYNC_QUEUE": f"bench-sync-{suffix}",
         "RUNS_TABLE": f"benchruns{suffix}",
-        "JOBS_TABLE": f"benchjobs{suffix}",
         "RATE_LIMIT_TABLE": f"benchrate{suffix}",
     }
     return env, dbname

@@ -279,6 +279,7 @@ def test_collection_scope_without_the_account_view_is_empty(
     collection_settings: None, conn: psycopg.Connection, settings: Settings
 ) -> None:
     assert settings.release_scope == "collection"
+    conn.execute("DROP VIEW account.referenced_release_ids")  # e.g. a database without sync
     result = load_chunk(conn, MONTH, "releases", 0, sample_bytes("releases"), settings=settings)
     assert result.loaded_count == 0 and result.out_of_scope_count == 1000
     assert "does not exist" in result.notes[0]
@@ -289,11 +290,20 @@ def test_collection_scope_without_the_account_view_is_empty(
 def test_collection_scope_keeps_referenced_releases_and_what_they_point_to(
     collection_settings: None, conn: psycopg.Connection, settings: Settings
 ) -> None:
-    conn.execute("CREATE SCHEMA account")
+    # Synced items reference releases 1, 2 and one the dump lacks; release 3 was removed.
     conn.execute(
-        "CREATE VIEW account.referenced_release_ids AS "
-        "SELECT unnest(ARRAY[1, 2, 999999999]::bigint[]) AS release_id"
+        "INSERT INTO account.collection_items"
+        " (username, instance_id, release_id, folder_id, basic_information, content_hash,"
+        "  removed_at)"
+        " VALUES ('alice', 11, 1, 1, '{}', 'h', NULL),"
+        "        ('alice', 12, 999999999, 1, '{}', 'h', NULL),"
+        "        ('alice', 13, 3, 1, '{}', 'h', now())"
     )
+    conn.execute(
+        "INSERT INTO account.wantlist_items (username, release_id, basic_information, content_hash)"
+        " VALUES ('alice', 2, '{}', 'h')"
+    )
+    conn.commit()
     for entity in ENTITY_TABLES:
         load_entity(conn, settings, entity, sample_bytes(entity))
     result = finalize_month(conn, MONTH, expected_chunks=None, settings=settings)

@@ -4,34 +4,38 @@ from __future__ import annotations
 
 from lxml import etree
 
-from shared.dumps.records.common import ID_ATTRIBUTE, Output, images, text, text_list
+from shared.dumps.records.common import ID_ATTRIBUTE, Output, images, text_list
 from shared.dumps.values import FIELD, NULL, RecordError, record_id, reference_id
 
 
 def extract_artist(artist: etree._Element, out: Output) -> str:
     """Append the rows of one artist; returns its id. Raises RecordError when malformed."""
+    # One pass: scalars are read at once; containers wait until the id (a child element,
+    # usually after <images>) is known, since their rows start with it.
     rid = NULL
-    for child in artist:  # the id is a child element, usually after <images>
-        if child.tag == "id":
-            rid = record_id(child.text, "artist/id")
-            break
-    if rid is NULL:
-        raise RecordError("artist/id: missing")
-    tables = out.tables
     name = real_name = profile = data_quality = NULL
+    containers: list[etree._Element] = []
     for child in artist:
         tag = child.tag
         if tag == "name":
-            name = text(child)
+            name = child.text or NULL
         elif tag == "id":
-            continue
+            if rid is NULL:  # the first id counts
+                rid = record_id(child.text, "artist/id")
         elif tag == "realname":
-            real_name = text(child)
+            real_name = child.text or NULL
         elif tag == "profile":
-            profile = text(child)
+            profile = child.text or NULL
         elif tag == "data_quality":
-            data_quality = text(child)
-        elif tag == "namevariations":
+            data_quality = child.text or NULL
+        else:
+            containers.append(child)
+    if rid is NULL:
+        raise RecordError("artist/id: missing")
+    tables = out.tables
+    for child in containers:
+        tag = child.tag
+        if tag == "namevariations":
             rows = tables["artist_name_variations"]
             for sequence, variation in enumerate(
                 text_list(child, "name", out, rid, "artist/namevariations"), 1
@@ -70,7 +74,7 @@ def _named_references(
                 out.unknown_element(rid, f"{path}/{name.tag}", name)
             continue
         ref = reference_id(name.get("id"), f"{path}/name@id")
-        value = text(name)
+        value = name.text or NULL
         if ref is NULL and value is NULL:
             continue  # an empty element carries nothing
         if not ID_ATTRIBUTE.issuperset(name.keys()):
@@ -99,7 +103,7 @@ def _members(container: etree._Element, rows: list[str], out: Output, rid: str) 
         if member_id is NULL:
             member_id = pending_id
         pending_id = NULL
-        value = text(child)
+        value = child.text or NULL
         if member_id is NULL and value is NULL:
             continue
         sequence += 1

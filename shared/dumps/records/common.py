@@ -15,7 +15,7 @@ from collections import Counter
 from lxml import etree
 
 from shared.dumps.tables import UNKNOWN_FIELDS_TABLE, tables_for
-from shared.dumps.values import FIELD, NULL, boolean, copy_text, reference_id, small_int
+from shared.dumps.values import FIELD, NULL, boolean, copy_bytes, reference_id, small_int
 
 
 class Output:
@@ -25,23 +25,23 @@ class Output:
         self.entity = entity
         self.tables: dict[str, list[str]] = {table: [] for table in tables_for(entity)}
         self._lists = list(self.tables.values())
-        self.fragments: dict[str, list[str]] = {table: [] for table in self.tables}
+        self.fragments: dict[str, list[bytes]] = {table: [] for table in self.tables}
         self.row_counts: Counter[str] = Counter()
         self.unknown: Counter[str] = Counter()
         self.anomalies: Counter[str] = Counter()
         self._extras = self.tables[UNKNOWN_FIELDS_TABLE]
 
     def flush(self) -> None:
-        """Turn the rows collected so far into COPY text fragments and drop the row strings
+        """Turn the rows collected so far into COPY data (UTF-8) and drop the row strings
         (called after each parsed batch, so rows never pile up for a whole chunk)."""
         for table, rows in self.tables.items():
             if rows:
                 self.row_counts[table] += len(rows)
-                self.fragments[table].append(copy_text(rows))
+                self.fragments[table].append(copy_bytes(rows))
                 rows.clear()
 
-    def copy_data(self) -> dict[str, str]:
-        return {table: "".join(parts) for table, parts in self.fragments.items()}
+    def copy_data(self) -> dict[str, bytes]:
+        return {table: b"".join(parts) for table, parts in self.fragments.items()}
 
     def mark(self) -> list[int]:
         return list(map(len, self._lists))
@@ -149,9 +149,9 @@ def videos(
         for child in video:
             tag = child.tag
             if tag == "title":
-                title = text(child)
+                title = child.text or NULL
             elif tag == "description":
-                description = text(child)
+                description = child.text or NULL
             elif isinstance(tag, str):
                 out.unknown_element(record_id, f"{path}/video/{tag}", child)
         get = video.get

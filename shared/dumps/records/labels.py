@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from shared.dumps.records.common import ID_ATTRIBUTE, Output, images, text, text_list
+from shared.dumps.records.common import ID_ATTRIBUTE, Output, images, text_list
 from shared.dumps.values import FIELD, NULL, RecordError, record_id, reference_id
 
 
@@ -22,19 +22,19 @@ def extract_label(label: etree._Element, out: Output) -> str:
     for child in label:
         tag = child.tag
         if tag == "name":
-            name = text(child)
+            name = child.text or NULL
         elif tag == "id":
             continue
         elif tag == "contactinfo":
-            contact_info = text(child)
+            contact_info = child.text or NULL
         elif tag == "profile":
-            profile = text(child)
+            profile = child.text or NULL
         elif tag == "data_quality":
-            data_quality = text(child)
+            data_quality = child.text or NULL
         elif tag == "parentLabel":
             # No @id in 2017; in 2026 possibly an empty element with only @id.
             parent_id = reference_id(child.get("id"), "label/parentLabel@id")
-            parent_name = text(child)
+            parent_name = child.text or NULL
             if not ID_ATTRIBUTE.issuperset(child.keys()):
                 out.unknown_attributes(rid, "label/parentLabel", child, ID_ATTRIBUTE)
         elif tag == "urls":
@@ -65,7 +65,7 @@ def _sublabels(container: etree._Element, rows: list[str], out: Output, rid: str
                 out.unknown_element(rid, f"label/sublabels/{sublabel.tag}", sublabel)
             continue
         ref = reference_id(sublabel.get("id"), "label/sublabels/label@id")
-        value = text(sublabel)
+        value = sublabel.text or NULL
         if ref is NULL and value is NULL:
             continue  # the 2020 sample's cutter emptied these: nothing to keep
         if not ID_ATTRIBUTE.issuperset(sublabel.keys()):

@@ -9,11 +9,10 @@ from shared.dumps.records.common import (
     Output,
     credits,
     images,
-    text,
     text_list,
     videos,
 )
-from shared.dumps.values import FIELD, NULL, record_id, reference_id, small_int, text_array
+from shared.dumps.values import FIELD, NULL, TEXT_ARRAYS, record_id, reference_id, small_int
 
 
 def extract_master(master: etree._Element, out: Output) -> str:
@@ -23,8 +22,8 @@ def extract_master(master: etree._Element, out: Output) -> str:
         out.unknown_attributes(rid, "master", master, ID_ATTRIBUTE)
     tables = out.tables
     main_release = title = year = data_quality = notes = NULL
-    genres: list[str] = []
-    styles: list[str] = []
+    genres: tuple[str, ...] = ()
+    styles: tuple[str, ...] = ()
     credit_sequence = 0
     for child in master:
         tag = child.tag
@@ -40,7 +39,7 @@ def extract_master(master: etree._Element, out: Output) -> str:
                 "master/artists",
             )
         elif tag == "title":
-            title = text(child)
+            title = child.text or NULL
         elif tag == "main_release":
             main_release = reference_id(child.text, "master/main_release")
         elif tag == "year":
@@ -48,15 +47,15 @@ def extract_master(master: etree._Element, out: Output) -> str:
             if year == "0":  # 0 = unknown
                 year = NULL
         elif tag == "genres":
-            genres = [
+            genres = tuple(
                 g for g in text_list(child, "genre", out, rid, "master/genres") if not g.isdigit()
-            ]
+            )
         elif tag == "styles":
-            styles = text_list(child, "style", out, rid, "master/styles")
+            styles = tuple(text_list(child, "style", out, rid, "master/styles"))
         elif tag == "data_quality":
-            data_quality = text(child)
+            data_quality = child.text or NULL
         elif tag == "notes":
-            notes = text(child)
+            notes = child.text or NULL
         elif tag == "videos":
             videos(child, tables["master_videos"], out, rid, "master/videos")
         elif tag == "images":
@@ -65,6 +64,7 @@ def extract_master(master: etree._Element, out: Output) -> str:
             out.unknown_element(rid, f"master/{tag}", child)
     tables["masters"].append(
         f"{rid}{FIELD}{main_release}{FIELD}{title}{FIELD}{year}{FIELD}{data_quality}{FIELD}"
-        f"{notes}{FIELD}{text_array(genres)}{FIELD}{text_array(styles)}"
+        f"{notes}{FIELD}{TEXT_ARRAYS.get(genres) or TEXT_ARRAYS.miss(genres)}{FIELD}"
+        f"{TEXT_ARRAYS.get(styles) or TEXT_ARRAYS.miss(styles)}"
     )
     return rid

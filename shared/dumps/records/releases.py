@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from lxml import etree
 
-from shared.dumps.records.common import Output, credits, images, text, text_list, videos
+from shared.dumps.records.common import Output, credits, images, text_list, videos
 from shared.dumps.values import (
+    DURATION_SECONDS,
     FIELD,
     NULL,
+    TEXT_ARRAYS,
     boolean,
-    duration_seconds,
     record_id,
     reference_id,
     released_parts,
     small_int,
-    text_array,
 )
 
 _RELEASE_ATTRIBUTES = frozenset(("id", "status"))
@@ -34,8 +34,9 @@ def extract_release(release: etree._Element, out: Output) -> str:
     tables = out.tables
     title = country = released = notes = data_quality = master_id = is_main = NULL
     year = month = day = NULL
-    genres: list[str] = []
-    styles: list[str] = []
+    genres: tuple[str, ...] = ()
+    styles: tuple[str, ...] = ()
+    arrays = TEXT_ARRAYS
     credit_sequence = 0
     keys = rid + FIELD
     for child in release:
@@ -74,25 +75,25 @@ def extract_release(release: etree._Element, out: Output) -> str:
                 "release/artists",
             )
         elif tag == "title":
-            title = text(child)
+            title = child.text or NULL
         elif tag == "labels":
             _labels(child, "label", tables["release_labels"], out, rid, "release/labels")
         elif tag == "formats":
             _formats(child, tables["release_formats"], out, rid)
         elif tag == "genres":
-            genres = text_list(child, "genre", out, rid, "release/genres")
+            genres = tuple(text_list(child, "genre", out, rid, "release/genres"))
         elif tag == "styles":
-            styles = text_list(child, "style", out, rid, "release/styles")
+            styles = tuple(text_list(child, "style", out, rid, "release/styles"))
         elif tag == "country":
-            country = text(child)
+            country = child.text or NULL
         elif tag == "released":
-            released = text(child)
+            released = child.text or NULL
             if released is not NULL:
                 year, month, day = released_parts(released)
         elif tag == "notes":
-            notes = text(child)
+            notes = child.text or NULL
         elif tag == "data_quality":
-            data_quality = text(child)
+            data_quality = child.text or NULL
         elif tag == "master_id":
             master_id = reference_id(child.text, "release/master_id")
             is_main = boolean(child.get("is_main_release"))
@@ -116,14 +117,15 @@ def extract_release(release: etree._Element, out: Output) -> str:
         f"{rid}{FIELD}{release.get('status') or NULL}{FIELD}{title}{FIELD}{country}{FIELD}"
         f"{released}{FIELD}{year}{FIELD}{month}{FIELD}{day}{FIELD}{notes}{FIELD}"
         f"{data_quality}{FIELD}{master_id}{FIELD}{is_main}{FIELD}"
-        f"{text_array(genres)}{FIELD}{text_array(styles)}"
+        f"{arrays.get(genres) or arrays.miss(genres)}{FIELD}"
+        f"{arrays.get(styles) or arrays.miss(styles)}"
     )
     return rid
 
 
-def _drop_numeric(genres: list[str], out: Output) -> list[str]:
+def _drop_numeric(genres: tuple[str, ...], out: Output) -> tuple[str, ...]:
     """Legacy numeric genre ids (`^\\d+$`) are not genres; they are counted, not loaded."""
-    kept = [genre for genre in genres if not genre.isdigit()]
+    kept = tuple(genre for genre in genres if not genre.isdigit())
     if len(kept) != len(genres):
         out.anomalies["numeric genre dropped"] += len(genres) - len(kept)
     return kept
@@ -159,11 +161,11 @@ def _formats(container: etree._Element, rows: list[str], out: Output, rid: str) 
                 out.unknown_element(rid, f"release/formats/{fmt.tag}", fmt)
             continue
         sequence += 1
-        descriptions: list[str] = []
+        descriptions: tuple[str, ...] = ()
         for child in fmt:
             if child.tag == "descriptions":
-                descriptions = text_list(
-                    child, "description", out, rid, "release/formats/format/descriptions"
+                descriptions = tuple(
+                    text_list(child, "description", out, rid, "release/formats/format/descriptions")
                 )
             elif isinstance(child.tag, str):
                 out.unknown_element(rid, f"release/formats/format/{child.tag}", child)
@@ -171,9 +173,10 @@ def _formats(container: etree._Element, rows: list[str], out: Output, rid: str) 
         if not _FORMAT_ATTRIBUTES.issuperset(fmt.keys()):
             out.unknown_attributes(rid, "release/formats/format", fmt, _FORMAT_ATTRIBUTES)
         # qty stays text: a 64-digit value exists (release 8262262).
+        array = TEXT_ARRAYS.get(descriptions) or TEXT_ARRAYS.miss(descriptions)
         rows.append(
             f"{rid}{FIELD}{sequence}{FIELD}{get('name') or NULL}{FIELD}{get('qty') or NULL}"
-            f"{FIELD}{get('text') or NULL}{FIELD}{text_array(descriptions)}"
+            f"{FIELD}{get('text') or NULL}{FIELD}{array}"
         )
 
 
@@ -208,17 +211,17 @@ def _companies(container: etree._Element, rows: list[str], out: Output, rid: str
         for child in company:
             tag = child.tag
             if tag == "name":
-                name = text(child)
+                name = child.text or NULL
             elif tag == "id":
                 company_id = reference_id(child.text, "release/companies/company/id")
             elif tag == "entity_type":
                 entity_type = small_int(child.text)
             elif tag == "entity_type_name":
-                entity_type_name = text(child)
+                entity_type_name = child.text or NULL
             elif tag == "catno":
-                catno = text(child)
+                catno = child.text or NULL
             elif tag == "resource_url":
-                resource_url = text(child)
+                resource_url = child.text or NULL
             elif isinstance(tag, str):
                 out.unknown_element(rid, f"release/companies/company/{tag}", child)
         rows.append(
@@ -240,6 +243,7 @@ def _tracks(
     """Tracks in document order, sub-tracks right after their index track with its sequence as
     parent. Returns the last sequence used (one numbering per release)."""
     append = track_rows.append
+    durations = DURATION_SECONDS
     for track in container:
         if track.tag != "track":
             if isinstance(track.tag, str):
@@ -259,7 +263,7 @@ def _tracks(
             elif tag == "duration":
                 duration = child.text
                 if duration:
-                    seconds = duration_seconds(duration)
+                    seconds = durations.get(duration) or durations.miss(duration)
                 else:
                     duration = NULL
             elif tag == "extraartists":

@@ -1,29 +1,32 @@
-"""The dump pipeline, live: `python -m tests.pipeline.demo [--releases N] [--keep]`.
+"""The dump pipeline, live: `python -m tests.support.pipeline_demo [--releases N] [--keep]`.
 
 A local dump host on 127.0.0.1 serves the real 2020-08-06 samples and a generated
 current-format month (2026-11-01, N releases plus a tenth as many artists, labels and masters).
-The app runs in the local function runner with a fresh `cratedigger_demo` database and its own
-queues, containers and table, so the demo can be repeated. It then:
+The app runs in the local function runner against the local dev database and storage names,
+which the demo wipes first (so it can be repeated, and `make serve` afterwards serves what it
+loaded). It checks `GET /api/health`, then
 1. starts the 2020-08 month by hand (`POST /api/ingestions`, admin key),
 2. fires the discovery timer, which finds 2026-11 as the newest complete month and loads it,
 showing per-entity progress from `GET /api/ingestions/{id}` while it runs. At the end it prints
 the row counts per served table and the API calls to copy (`--keep` keeps serving until Ctrl-C).
-Run `make demo` (services up) or call `run_demo()` from the platform demo.
+`make demo` runs it (after starting the services and migrating).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import os
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import httpx
+
+from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "tests" / "data" / "discogs" / "20200806"
@@ -45,31 +48,20 @@ def _generate(folder: Path, releases: int) -> None:
                 out.write(piece)
 
 
-def _demo_environment(base_url: str) -> dict[str, str]:
-    import psycopg
-    from psycopg import sql
+def _reset_local_state(dump_base_url: str) -> Settings:
+    """The demo owns the local dev database and storage names: wipe them so it can be repeated."""
+    from shared.settings import get_settings, reset_settings_cache
+    from shared.storage.clients import ensure_storage
+    from tests.support.reset import delete_storage, recreate_database
 
-    from tests.conftest import database_url_for
-
-    server = os.environ["DATABASE_URL"]
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute("DROP DATABASE IF EXISTS cratedigger_demo WITH (FORCE)")
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier("cratedigger_demo")))
-    suffix = uuid.uuid4().hex[:6]
-    return {
-        "DATABASE_URL": database_url_for(server, "cratedigger_demo"),
-        "DISCOGS_DUMP_BASE_URL": base_url,
-        "CHUNK_TARGET_BYTES": str(1024 * 1024),
-        "DUMPS_CONTAINER": f"demo-dumps-{suffix}",
-        "CHUNKS_CONTAINER": f"demo-chunks-{suffix}",
-        "FETCH_QUEUE": f"demo-fetch-{suffix}",
-        "SPLIT_QUEUE": f"demo-split-{suffix}",
-        "LOAD_QUEUE": f"demo-load-{suffix}",
-        "SYNC_QUEUE": f"demo-sync-{suffix}",
-        "RUNS_TABLE": f"demoruns{suffix}",
-        "JOBS_TABLE": f"demojobs{suffix}",
-        "RATE_LIMIT_TABLE": f"demorate{suffix}",
-    }
+    os.environ["DISCOGS_DUMP_BASE_URL"] = dump_base_url
+    os.environ["CHUNK_TARGET_BYTES"] = str(1024 * 1024)  # several chunks per entity, small demo
+    reset_settings_cache()
+    settings = get_settings()
+    recreate_database(settings.database_url.get_secret_value())
+    delete_storage(settings)
+    ensure_storage(settings)
+    return settings
 
 
 def _line(status: dict) -> str:
@@ -105,8 +97,7 @@ def _watch(api: httpx.Client, run_id: str, headers: dict[str, str], seconds: flo
 
 
 def run_demo(releases: int = 4000, keep: bool = False) -> int:
-    from shared.settings import get_settings, reset_settings_cache
-    from shared.storage.clients import ensure_storage
+    """Load the real 2020-08-06 samples and a generated 2026-11-01 month through the app."""
     from tests.support.dump_host import DumpHost
     from tests.support.funchost import LocalFunctionHost
 
@@ -114,10 +105,7 @@ def run_demo(releases: int = 4000, keep: bool = False) -> int:
         print(f"generating a 2026-format month with {releases:,} releases …", flush=True)
         _generate(Path(folder), releases)
         with DumpHost.serving({"20200806": SAMPLES, GENERATED: Path(folder)}) as dumps:
-            os.environ.update(_demo_environment(dumps.base_url))
-            reset_settings_cache()
-            settings = get_settings()
-            ensure_storage(settings)
+            settings = _reset_local_state(dumps.base_url)
             from function_app import app
 
             admin = {"x-functions-key": settings.local_admin_key.get_secret_value()}  # type: ignore[union-attr]
@@ -126,7 +114,12 @@ def run_demo(releases: int = 4000, keep: bool = False) -> int:
                 LocalFunctionHost(app, settings, timers=False) as host,
                 httpx.Client(base_url=host.base_url, timeout=60) as api,
             ):
-                print(f"dump host {dumps.base_url}/ · app {host.base_url} · db cratedigger_demo")
+                print(f"local dump host {dumps.base_url}/ · app {host.base_url}")
+                health = api.get("/api/health")
+                print(f"\n0. GET /api/health -> {health.status_code} {health.json()['status']}")
+                if health.status_code != 200:
+                    print(json.dumps(health.json(), indent=2))
+                    return 1
                 print('\n1. POST /api/ingestions {"month": "2020-08-01"} (admin key)')
                 started = api.post("/api/ingestions", headers=admin, json={"month": "2020-08-01"})
                 print(f"   -> {started.status_code} {started.text}")
@@ -138,18 +131,16 @@ def run_demo(releases: int = 4000, keep: bool = False) -> int:
                 while api.get(f"/api/ingestions/{GENERATED}", headers=user).status_code == 404:
                     time.sleep(0.2)
                 second = _watch(api, GENERATED, user)
-                _summary(settings, host.base_url, [first, second], user, admin)
+                _summary(settings, [first, second], user, admin)
                 if keep:
-                    print("\nserving until Ctrl-C …")
-                    try:
+                    print(f"\nserving on {host.base_url} until Ctrl-C …")
+                    with contextlib.suppress(KeyboardInterrupt):
                         while True:
                             time.sleep(1)
-                    except KeyboardInterrupt:
-                        pass
-    return 0 if second["state"] == "succeeded" else 1
+    return 0 if first["state"] == second["state"] == "succeeded" else 1
 
 
-def _summary(settings, base_url: str, runs: list[dict], user: dict, admin: dict) -> None:
+def _summary(settings: Settings, runs: list[dict], user: dict, admin: dict) -> None:
     from psycopg import sql
 
     from shared.db.connection import connect
@@ -175,7 +166,8 @@ def _summary(settings, base_url: str, runs: list[dict], user: dict, admin: dict)
             ).fetchone()[0]
             print(f"  {table:<32} {count:>10,}")
     key, admin_key = user["x-functions-key"], admin["x-functions-key"]
-    print("\ntry (while the app runs, e.g. with --keep):")
+    base_url = "http://127.0.0.1:7071"
+    print("\nthe data stays in the local dev database: run `make serve`, then try")
     print(f"  curl -H 'x-functions-key: {key}' {base_url}/api/ingestions")
     print(f"  curl -H 'x-functions-key: {key}' {base_url}/api/ingestions/{GENERATED}")
     print(
