@@ -17,8 +17,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.conftest import database_url_for
 from tests.support import services as local_services
+from tests.support.reset import database_url_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "tests" / "data" / "discogs" / "20200806"
