@@ -51,6 +51,7 @@ locals {
     QUARANTINE_RAW_MAX_BYTES = tostring(var.quarantine_raw_max_bytes)
 
     CORS_ALLOWED_ORIGINS = join(",", var.cors_allowed_origins)
+    API_AUTH_LEVEL       = var.api_auth_level
   }
 
   # Platform settings: keyless telemetry, the identity azure-identity picks by default, and the

@@ -415,6 +415,17 @@ variable "run_migrations_on_start" {
   default     = true
 }
 
+variable "api_auth_level" {
+  description = "API_AUTH_LEVEL: FUNCTION (a function key on read endpoints) or ANONYMOUS."
+  type        = string
+  default     = "FUNCTION"
+
+  validation {
+    condition     = contains(["FUNCTION", "ANONYMOUS"], var.api_auth_level)
+    error_message = "api_auth_level must be FUNCTION or ANONYMOUS."
+  }
+}
+
 variable "cors_allowed_origins" {
   description = "CORS_ALLOWED_ORIGINS: browser origins allowed to call the API (handled by the app)."
   type        = list(string)

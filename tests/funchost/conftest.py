@@ -64,6 +64,10 @@ def build_test_app(recorder: Recorder, schedule: str = "*/1 * * * * *") -> func.
     def open_route(req: func.HttpRequest) -> None:
         return None
 
+    @app.route(route="{*path}", methods=["OPTIONS"], auth_level=func.AuthLevel.ANONYMOUS)
+    def preflight(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse(status_code=204)
+
     @app.route(route="boom", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
     def boom(req: func.HttpRequest) -> func.HttpResponse:
         raise RuntimeError("secret internals")

@@ -45,6 +45,12 @@ def test_optional_and_constrained_route_parameters(host):
     assert httpx.get(f"{host.base_url}/echo/bob", headers=headers).status_code == 404
 
 
+def test_a_path_only_a_catch_all_matches_is_404_not_405(host):
+    headers = {"x-functions-key": FUNCTION_KEY}
+    assert httpx.get(f"{host.base_url}/api/nothing/here", headers=headers).status_code == 404
+    assert httpx.options(f"{host.base_url}/api/nothing/here").status_code == 204
+
+
 def test_declared_methods_only(host):
     response = httpx.delete(
         f"{host.base_url}/api/echo/bob", headers={"x-functions-key": FUNCTION_KEY}

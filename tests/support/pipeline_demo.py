@@ -131,6 +131,7 @@ def run_demo(releases: int = 4000, keep: bool = False) -> int:
                 while api.get(f"/api/ingestions/{GENERATED}", headers=user).status_code == 404:
                     time.sleep(0.2)
                 second = _watch(api, GENERATED, user)
+                _showcase(api, user)
                 _summary(settings, [first, second], user, admin)
                 if keep:
                     print(f"\nserving on {host.base_url} until Ctrl-C …")
@@ -168,17 +169,32 @@ def _summary(settings: Settings, runs: list[dict], user: dict, admin: dict) -> N
     key, admin_key = user["x-functions-key"], admin["x-functions-key"]
     base_url = "http://127.0.0.1:7071"
     print("\nthe data stays in the local dev database: run `make serve`, then try")
-    print(f"  curl -H 'x-functions-key: {key}' {base_url}/api/ingestions")
-    print(f"  curl -H 'x-functions-key: {key}' {base_url}/api/ingestions/{GENERATED}")
-    print(
-        f"  curl -X POST -H 'x-functions-key: {admin_key}' -d '{{\"month\": \"latest\"}}' "
-        f"{base_url}/api/ingestions      # 409: already loaded"
-    )
+    for path in (
+        "/api/search?q=love&type=release&limit=5",
+        "/api/search?q=bjork&type=artist",
+        "/api/stats",
+        f"/api/ingestions/{GENERATED}",
+    ):
+        print(f"  curl -H 'x-functions-key: {key}' '{base_url}{path}'")
+    print(f"  curl '{base_url}/api/openapi.json'")
     print(
         f"  curl -X POST -H 'x-functions-key: {admin_key}' "
         f"{base_url}/api/ingestions/{GENERATED}/retry   # 409: nothing to retry"
     )
-    print("\nlast status, as JSON:\n" + json.dumps(runs[-1], indent=2)[:3000])
+
+
+def _showcase(api: httpx.Client, user: dict[str, str]) -> None:
+    """A few API answers over the month just served, as a user would see them."""
+    params = {"q": "love", "type": "release", "limit": 5}
+    found = api.get("/api/search", params=params, headers=user).json()
+    print(f"\n3. GET /api/search?q=love&type=release&limit=5 -> {found.get('total')} matches")
+    for item in found.get("items", []):
+        print(f"   {item.get('id', ''):>10}  {item.get('title', '')}  {item.get('year') or ''}")
+    if found.get("items"):
+        first = found["items"][0]["id"]
+        body = api.get(f"/api/releases/{first}", headers=user).json()
+        tracks = len(body.get("tracklist") or body.get("tracks") or [])
+        print(f"\n4. GET /api/releases/{first} -> {body.get('title')!r}, {tracks} tracks")
 
 
 def main() -> int:

@@ -9,7 +9,8 @@
 DROP TABLE IF EXISTS credit_roles;
 
 CREATE TABLE credit_roles AS
-SELECT DISTINCT c.release_id, c.artist_id, c.name, trim(part) AS role
+-- Roles are free text: bounded (varchar(200)) so the b-tree below can never hit the row limit.
+SELECT DISTINCT c.release_id, c.artist_id, c.name, left(trim(part), 200)::varchar(200) AS role
 FROM (
     SELECT release_id, artist_id, name, regexp_replace(role, '\s*\[[^]]*\]', '', 'g') AS roles
     FROM release_artists WHERE extra AND role IS NOT NULL
@@ -102,9 +103,10 @@ WITH release_artist_names AS (
         NULL
     FROM labels AS l
 )
-SELECT entity_type, entity_id, title, subtitle, year, (year / 10 * 10) AS decade, genres, styles,
+SELECT entity_type::varchar(8) AS entity_type, entity_id, title, subtitle, year,
+    (year / 10 * 10) AS decade, genres, styles,
     country, formats, labels, master_id,
-    left(public.fold_text(coalesce(title, '')), 200) AS title_key,
+    left(public.fold_text(coalesce(title, '')), 200)::varchar(200) AS title_key,
     public.fold_text(left(coalesce(title, '') || ' ' || coalesce(subtitle, ''), 1000)) AS search_text,
     setweight(to_tsvector('simple', public.fold_text(left(coalesce(title, ''), 2000))), 'A')
         || setweight(to_tsvector('simple', public.fold_text(left(coalesce(subtitle, ''), 2000))), 'B')

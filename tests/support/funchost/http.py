@@ -118,6 +118,8 @@ class HttpFrontend:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Small keep-alive responses would otherwise wait for the client's delayed ACK (~40 ms).
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: object) -> None:
                 log.debug(format, *args)
@@ -152,7 +154,9 @@ class HttpFrontend:
             if not route.spec.methods or handler.command in route.spec.methods
         ]
         if not allowed:
-            self._reply(handler, 405, b"")
+            # A path that only a catch-all route (e.g. a CORS preflight) matched does not exist.
+            specific = any("{*" not in (route.spec.route or "") for route, _ in matches)
+            self._reply(handler, 405 if specific else 404, b"")
             return
         route, match = allowed[0]
         if not self.keys.allows(route.spec.auth_level, presented):
