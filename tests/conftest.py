@@ -20,7 +20,7 @@ from shared.settings import Settings, get_settings, reset_settings_cache
 from shared.storage import clients
 from tests.support import services as local_services
 from tests.support.funchost import LocalFunctionHost
-from tests.support.reset import database_url_for, delete_storage
+from tests.support.reset import database_copy, database_url_for, delete_storage, drop_database
 
 FUNCTION_KEY = "test-function-key"
 ADMIN_KEY = "test-admin-key"
@@ -43,26 +43,13 @@ def template_database(services: local_services.Services) -> Iterator[str]:
     with psycopg.connect(database_url_for(services.database_url, name), autocommit=True) as conn:
         apply_migrations(conn)
     yield name
-    with psycopg.connect(services.database_url, autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+    drop_database(services.database_url, name)
 
 
 @pytest.fixture
 def database_url(services: local_services.Services, template_database: str) -> Iterator[str]:
-    name = f"cd_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(services.database_url, autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(template_database)
-            )
-        )
-    yield database_url_for(services.database_url, name)
-    with psycopg.connect(services.database_url, autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+    with database_copy(services.database_url, template_database) as url:
+        yield url
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import pytest
 from psycopg import sql
 
 from tests.support import services as local_services
-from tests.support.reset import database_url_for
+from tests.support.reset import database_copy, database_url_for, drop_database
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "tests" / "data" / "discogs" / "20200806"
@@ -52,27 +52,14 @@ def loaded_template(services: local_services.Services, template_database: str) -
     summary = json.loads(done.stdout)
     assert summary["rows_per_table"]["releases"] == 1000
     yield name
-    with psycopg.connect(services.database_url, autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+    drop_database(services.database_url, name)
 
 
 @pytest.fixture
 def database_url(services: local_services.Services, loaded_template: str) -> Iterator[str]:
     """Each API test gets its own copy of the loaded samples."""
-    name = f"cd_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(services.database_url, autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(loaded_template)
-            )
-        )
-    yield database_url_for(services.database_url, name)
-    with psycopg.connect(services.database_url, autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+    with database_copy(services.database_url, loaded_template) as url:
+        yield url
 
 
 # --- a synced fake account ----------------------------------------------------------------------
