@@ -41,13 +41,11 @@ from shared.api.http import ApiRequest
 from shared.db.migrations import apply_migrations
 from shared.queries import search as search_queries
 from shared.settings import get_settings, reset_settings_cache
+from tests.benchmarks._report import write_section
 
 ROOT = Path(__file__).resolve().parents[2]
-DOC = ROOT / "docs" / "benchmarks.md"
 PLANS = ROOT / "docs" / "benchmarks-api-plans.md"
 WORK = ROOT / ".local" / "bench-api"
-BEGIN = "<!-- api:begin -->"
-END = "<!-- api:end -->"
 USERNAME = "benchuser"
 FUNCTION_KEY = "bench-function-key"
 TARGETS_MS = {
@@ -413,7 +411,6 @@ def _write_doc(
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     load = os.getloadavg()[0]
     lines = [
-        BEGIN,
         "## HTTP API latency (issue 6)",
         "",
         f"Run {now} on {platform.node()} ({os.cpu_count()} cores, load average {load:.1f} at "
@@ -455,14 +452,8 @@ def _write_doc(
             f"- {size:,} releases: {info['seconds']} s; {info['search_documents']:,} search "
             f"documents; rows {info['rows']}"
         )
-    lines += ["", f"EXPLAIN plans: [{PLANS.name}]({PLANS.name}).", END]
-    section = "\n".join(lines)
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    DOC.write_text(text)
+    lines += ["", f"EXPLAIN plans: [{PLANS.name}]({PLANS.name})."]
+    write_section("api", lines)
     PLANS.write_text(
         "# EXPLAIN plans of the API benchmark\n\n"
         + "\n\n".join(f"## {title}\n\n```\n{plan}\n```" for title, plan in plans.items())

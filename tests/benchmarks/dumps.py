@@ -32,12 +32,10 @@ from psycopg import sql
 from shared.db.migrations import apply_migrations
 from shared.loading import finalize_month
 from shared.settings import get_settings, load_settings
+from tests.benchmarks._report import write_section
 
 ROOT = Path(__file__).resolve().parents[2]
-DOC = ROOT / "docs" / "benchmarks.md"
 PEER = ROOT / ".local" / "peers-venv" / "bin" / "discogskit"
-BEGIN = "<!-- dumps:begin -->"
-END = "<!-- dumps:end -->"
 ENTITIES = ("releases", "artists", "labels", "masters")
 
 
@@ -219,7 +217,6 @@ def _drop_database(server_url: str, name: str) -> None:
 
 def _write_doc(results: dict[str, Any], releases: int, others: int, chunk_bytes: int) -> None:
     lines = [
-        BEGIN,
         "## Dump parsing and loading (issue 3)",
         "",
         f"Run {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} "
@@ -270,15 +267,7 @@ def _write_doc(results: dict[str, Any], releases: int, others: int, chunk_bytes:
             peer = release["discogskit_2_workers"]["records_per_s"] or 1
             two = release["ours_2_workers"]["records_per_s"]
             lines.append(f"Ours with 2 workers vs discogskit with 2: {two / peer:.2f}×.")
-    lines.append(END)
-    section = "\n".join(lines)
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n\n"
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.parent.mkdir(exist_ok=True)
-    DOC.write_text(text)
+    write_section("dumps", lines)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,8 @@ import time
 import uuid
 from pathlib import Path
 
+from tests.benchmarks._report import write_section
+
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "tests" / "data" / "discogs" / "20200806"
 STAMP = "20261101"
@@ -217,11 +219,6 @@ def bench_loaders(server_url: str, storage: str, base_url: str, loaders: int) ->
             )
 
 
-DOC = ROOT / "docs" / "benchmarks.md"
-BEGIN = "<!-- pipeline:begin -->"
-END = "<!-- pipeline:end -->"
-
-
 def run(releases: int, *, loaders: bool = True) -> dict[str, object]:
     results: dict[str, object] = {}
     rates = bench_gzip()
@@ -252,7 +249,6 @@ def _write_doc(results: dict, releases: int) -> None:
     gzip_rates = results["gzip_mb_per_s"]
     ratios = results["gzip_ratio_vs_stdlib"]
     lines = [
-        BEGIN,
         "## Dump pipeline (issue 4)",
         "",
         f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} "
@@ -290,14 +286,7 @@ def _write_doc(results: dict, releases: int) -> None:
             "when it is near 2 but the ratio is not, each loader got less CPU (the shared 2-core "
             "machine's other load), not less parallelism.",
         ]
-    lines.append(END)
-    section = "\n".join(lines)
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n\n"
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text)
+    write_section("pipeline", lines)
 
 
 def main() -> None:
