@@ -9,11 +9,9 @@ fails, so indexing works even while other settings are missing.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import azure.functions as func
 
-from shared.api.http import ApiRequest, ApiResponse
+from functions.http_adapter import api_request, http_response
 from shared.api.service import handle, openapi_response, preflight_response
 from shared.settings import read_api_auth_level
 
@@ -23,28 +21,8 @@ READ_AUTH_LEVEL = read_api_auth_level()
 _READ = func.AuthLevel[READ_AUTH_LEVEL]
 
 
-def _request(req: func.HttpRequest) -> ApiRequest:
-    return ApiRequest(
-        method=req.method,
-        path=urlsplit(req.url).path,
-        query=dict(req.params),
-        route_params=dict(req.route_params),
-        headers=dict(req.headers),
-        body=req.get_body() or b"",
-    )
-
-
-def _response(response: ApiResponse) -> func.HttpResponse:
-    return func.HttpResponse(
-        response.body,
-        status_code=response.status,
-        headers=response.headers,
-        mimetype=response.media_type if response.body else None,
-    )
-
-
 def _serve(name: str, req: func.HttpRequest) -> func.HttpResponse:
-    return _response(handle(name, _request(req)))
+    return http_response(handle(name, api_request(req)))
 
 
 @bp.route(route="search", methods=["GET"], auth_level=_READ)
@@ -99,10 +77,10 @@ def api_stats(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def api_openapi(req: func.HttpRequest) -> func.HttpResponse:
-    return _response(openapi_response(_request(req), read_auth=READ_AUTH_LEVEL))
+    return http_response(openapi_response(api_request(req), read_auth=READ_AUTH_LEVEL))
 
 
 @bp.route(route="{*path}", methods=["OPTIONS"], auth_level=func.AuthLevel.ANONYMOUS)
 def api_cors_preflight(req: func.HttpRequest) -> func.HttpResponse:
     # Browsers send preflights without keys; the answer only grants CORS_ALLOWED_ORIGINS.
-    return _response(preflight_response(_request(req)))
+    return http_response(preflight_response(api_request(req)))

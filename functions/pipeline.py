@@ -1,28 +1,30 @@
 """Dump pipeline triggers: the discovery timer, the fetch/split/load queues, and the ingestion API.
 
 Thin adapters: each turns its trigger payload into one call into `shared.pipeline` and the result
-into a log line or an HTTP response. Messages that are not ours are logged and dropped (retrying
-cannot fix them); every other exception propagates so the host retries and, after
-maxDequeueCount, poisons the message.
+into a log line or an HTTP response (`shared.pipeline.http`). Messages that are not ours are
+logged and dropped (retrying cannot fix them); every other exception propagates so the host
+retries and, after maxDequeueCount, poisons the message.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
-import re
-from collections.abc import Callable
 
 import azure.functions as func
 
-from shared.pipeline.source import RateLimitedError, SourceError, TransientSourceError
+from functions.http_adapter import api_request, http_response
+from shared.api.control import answer
+from shared.pipeline.http import (
+    get_ingestion,
+    list_ingestions,
+    retry_ingestion,
+    start_ingestion,
+)
+from shared.pipeline.source import RateLimitedError
 from shared.settings import get_settings
 
 bp = func.Blueprint()
 log = logging.getLogger("cratedigger.pipeline")
-
-_RUN_ID = re.compile(r"^\d{8}$")
 
 
 # --- timer ------------------------------------------------------------------------------------
@@ -86,132 +88,22 @@ def dump_load(msg: func.QueueMessage) -> None:
     log.info("load %s/%s#%s: %s", message.run, message.entity, message.seq, outcome)
 
 
-# --- HTTP -------------------------------------------------------------------------------------
-def _json(
-    payload: object, status: int = 200, headers: dict[str, str] | None = None
-) -> func.HttpResponse:
-    return func.HttpResponse(
-        json.dumps(payload, default=str),
-        status_code=status,
-        mimetype="application/json",
-        headers={"Cache-Control": "no-store", **(headers or {})},
-    )
-
-
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> func.HttpResponse:
-    return _json({"error": message}, status, headers)
-
-
-def _json_errors(
-    handler: Callable[[func.HttpRequest], func.HttpResponse],
-) -> Callable[[func.HttpRequest], func.HttpResponse]:
-    """Unexpected failures answer 500 with a JSON error (details only in the log)."""
-
-    @functools.wraps(handler)
-    def wrapped(req: func.HttpRequest) -> func.HttpResponse:
-        try:
-            return handler(req)
-        except Exception:
-            log.exception("%s failed", handler.__name__)
-            return _error(500, "internal error; see the function log")
-
-    return wrapped
-
-
-def _run_id(req: func.HttpRequest) -> str | None:
-    value = req.route_params.get("id", "")
-    return value if _RUN_ID.match(value) else None
-
-
+# --- HTTP ---------------------------------------------------------------------------------------
 @bp.route(route="ingestions", methods=["POST"], auth_level=func.AuthLevel.ADMIN)
-@_json_errors
 def ingestions_start(req: func.HttpRequest) -> func.HttpResponse:
-    import datetime as dt
-
-    from shared.pipeline.service import ConflictError, NotFoundError, start_requested
-
-    try:
-        body = req.get_json() if req.get_body() else {}
-    except ValueError:
-        return _error(400, 'the body must be JSON, e.g. {"month": "latest"}')
-    month = body.get("month", "latest") if isinstance(body, dict) else None
-    if not isinstance(month, str):
-        return _error(400, 'month must be "latest" or a date such as "2026-11-01"')
-    if month != "latest":
-        try:
-            dt.date.fromisoformat(month)
-        except ValueError:
-            return _error(
-                400, f'month must be "latest" or a date such as "2026-11-01", not {month!r}'
-            )
-    try:
-        result = start_requested(get_settings(), month)
-    except NotFoundError as exc:
-        return _error(404, str(exc))
-    except ConflictError as exc:
-        return _error(409, str(exc))
-    except RateLimitedError as exc:
-        return _error(503, str(exc), {"Retry-After": str(int(exc.retry_after))})
-    except (SourceError, TransientSourceError) as exc:
-        return _error(502, f"the dump host failed: {exc}")
-    run = result.run
-    assert run is not None
-    return _json(
-        {
-            "id": run.run_id,
-            "month": run.dump_date.isoformat(),
-            "attempt": run.attempt,
-            "state": run.state,
-            "status": f"/api/ingestions/{run.run_id}",
-        },
-        202,
-        {"Location": f"/api/ingestions/{run.run_id}"},
-    )
+    return http_response(answer("ingestions_start", api_request(req), start_ingestion))
 
 
 @bp.route(route="ingestions", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-@_json_errors
 def ingestions_list(req: func.HttpRequest) -> func.HttpResponse:
-    from shared.pipeline.service import list_runs
-
-    runs = list_runs(get_settings())
-    return _json({"ingestions": [r.model_dump(mode="json") for r in runs]})
+    return http_response(answer("ingestions_list", api_request(req), list_ingestions))
 
 
 @bp.route(route="ingestions/{id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-@_json_errors
 def ingestions_get(req: func.HttpRequest) -> func.HttpResponse:
-    from shared.pipeline.service import NotFoundError, run_status
-
-    run_id = _run_id(req)
-    if run_id is None:
-        return _error(404, "ingestion ids are dump dates such as 20261101")
-    try:
-        return _json(run_status(get_settings(), run_id).model_dump(mode="json"))
-    except NotFoundError as exc:
-        return _error(404, str(exc))
+    return http_response(answer("ingestions_get", api_request(req), get_ingestion))
 
 
 @bp.route(route="ingestions/{id}/retry", methods=["POST"], auth_level=func.AuthLevel.ADMIN)
-@_json_errors
 def ingestions_retry(req: func.HttpRequest) -> func.HttpResponse:
-    from shared.pipeline.service import ConflictError, NotFoundError, retry_run
-
-    run_id = _run_id(req)
-    if run_id is None:
-        return _error(404, "ingestion ids are dump dates such as 20261101")
-    try:
-        retried = retry_run(get_settings(), run_id)
-    except NotFoundError as exc:
-        return _error(404, str(exc))
-    except ConflictError as exc:
-        return _error(409, str(exc))
-    return _json(
-        {
-            "id": run_id,
-            "retried": [{"entity": e, "seq": s} for e, s in retried.chunks],
-            "files": retried.files,
-        },
-        202,
-        {"Location": f"/api/ingestions/{run_id}"},
-    )
+    return http_response(answer("ingestions_retry", api_request(req), retry_ingestion))

@@ -2,66 +2,28 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 import azure.functions as func
 
-from shared.discogs.errors import InvalidUsernameError
+from functions.http_adapter import api_request, http_response
+from shared.api.control import answer
 from shared.settings import get_settings
-from shared.sync.scope import SyncRequestError, parse_request_body
-from shared.sync.service import (
-    continue_job,
-    job_summary,
-    parse_job_id,
-    request_sync,
-    scheduled_sync,
-)
+from shared.sync.http import job_status, start_sync
+from shared.sync.service import continue_job, scheduled_sync
 
 bp = func.Blueprint()
 log = logging.getLogger(__name__)
 
 
-def _json(body: object, status: int, headers: dict[str, str] | None = None) -> func.HttpResponse:
-    return func.HttpResponse(
-        json.dumps(body),
-        status_code=status,
-        mimetype="application/json",
-        headers={"Cache-Control": "no-store", **(headers or {})},
-    )
-
-
 @bp.route(route="users/{username}/sync", methods=["POST"], auth_level=func.AuthLevel.ADMIN)
 def sync_start(req: func.HttpRequest) -> func.HttpResponse:
-    raw = req.get_body()
-    try:
-        body = json.loads(raw) if raw.strip() else None
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _json({"message": "body must be JSON"}, 400)
-    try:
-        scope, full = parse_request_body(body)
-        job, created = request_sync(
-            get_settings(), req.route_params.get("username", ""), scope, full, trigger="api"
-        )
-    except (SyncRequestError, InvalidUsernameError) as exc:
-        return _json({"message": str(exc)}, 400)
-    location = {"Location": f"/api/jobs/{job.id}"}
-    if not created:
-        message = f"a sync for {job.username} ({', '.join(job.scope)}) is already running"
-        return _json({"message": message, "job": job.summary()}, 409, location)
-    return _json(job.summary(), 202, location)
+    return http_response(answer("sync_start", api_request(req), start_sync))
 
 
 @bp.route(route="jobs/{job_id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 def sync_job_status(req: func.HttpRequest) -> func.HttpResponse:
-    try:
-        job_id = parse_job_id(req.route_params.get("job_id", ""))
-    except SyncRequestError as exc:
-        return _json({"message": str(exc)}, 400)
-    summary = job_summary(get_settings(), job_id)
-    if summary is None:
-        return _json({"message": f"no job {job_id}"}, 404)
-    return _json(summary, 200)
+    return http_response(answer("sync_job_status", api_request(req), job_status))
 
 
 @bp.queue_trigger(arg_name="msg", queue_name="%SYNC_QUEUE%", connection="AzureWebJobsStorage")

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from shared.api import external, models, params
 from shared.api.caching import CacheKind
+from shared.pipeline.http import IngestionRequest
 
 # read: the API's configurable level (API_AUTH_LEVEL); function/admin/anonymous: fixed levels.
 Auth = Literal["read", "function", "admin", "anonymous"]
@@ -42,6 +43,9 @@ class Endpoint:
     responses: dict[int, tuple[str, type[BaseModel] | None]] = field(default_factory=dict)
     cache: CacheKind = CacheKind.DUMP
     owned: bool = True  # False: implemented by another part of the app (described here only)
+    # Unexpected faults and an unreachable database answer 500/503 problems (every HTTP function
+    # but health, whose 503 is its report).
+    problem_faults: bool = True
 
 
 _ID = {"type": "integer", "minimum": 1, "maximum": params.MAX_ID}
@@ -201,6 +205,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         },
         cache=CacheKind.LIVE,
         owned=False,
+        problem_faults=False,
     ),
     Endpoint(
         "sync_start",
@@ -213,8 +218,11 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         body=external.SyncRequest,
         responses={
             202: ("Job created; Location: /api/jobs/{id}", external.JOB_SUMMARY),
-            400: ("Invalid username or body", external.Message),
-            409: ("A sync for this user and scope is running", external.SyncConflict),
+            400: ("Invalid username or body", None),
+            409: (
+                "A sync for this user and scope is running: `job` is that job, Location its URL",
+                external.SyncConflict,
+            ),
         },
         cache=CacheKind.LIVE,
         owned=False,
@@ -229,8 +237,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         path_params=(PathParam("job_id", "Job id (UUID)", {"type": "string", "format": "uuid"}),),
         responses={
             200: ("The job", external.JOB_SUMMARY),
-            400: ("Malformed job id", external.Message),
-            404: ("No such job", external.Message),
+            400: ("Malformed job id", None),
+            404: ("No such job", None),
         },
         cache=CacheKind.LIVE,
         owned=False,
@@ -242,14 +250,17 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         "Start ingesting a dump month",
         "ingestion",
         "admin",
-        body=external.IngestionRequest,
+        body=IngestionRequest,
         responses={
             202: ("Run started; Location: /api/ingestions/{id}", external.IngestionStarted),
-            400: ("Invalid body", external.IngestionError),
-            404: ("No such dump month published", external.IngestionError),
-            409: ("This month is already being ingested", external.IngestionError),
-            502: ("The dump host failed", external.IngestionError),
-            503: ("The dump host rate-limits us; see Retry-After", external.IngestionError),
+            400: ("Invalid body", None),
+            404: ("No such dump month published", None),
+            409: (
+                "This month is incomplete, being ingested or loaded (`ingestion` names the run)",
+                external.IngestionConflict,
+            ),
+            502: ("The dump host failed", None),
+            503: ("The dump host rate-limits us, or the database is down; see Retry-After", None),
         },
         cache=CacheKind.LIVE,
         owned=False,
@@ -281,7 +292,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         responses={
             200: ("The run", external.RUN_STATUS),
-            404: ("No such run", external.IngestionError),
+            400: ("Malformed run id", None),
+            404: ("No such run", None),
         },
         cache=CacheKind.LIVE,
         owned=False,
@@ -302,8 +314,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         responses={
             202: ("Chunks re-queued", external.IngestionRetried),
-            404: ("No such run", external.IngestionError),
-            409: ("Nothing to retry", external.IngestionError),
+            400: ("Malformed run id", None),
+            404: ("No such run", None),
+            409: ("Nothing to retry (`ingestion` names the run)", external.IngestionConflict),
         },
         cache=CacheKind.LIVE,
         owned=False,

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.api.problems import Problem
 from shared.health import HealthReport
 
 
@@ -27,12 +28,6 @@ def _resolve(candidates: tuple[str, ...], fallback: type[BaseModel]) -> type[Bas
         if isinstance(found, type) and issubclass(found, BaseModel):
             return found
     return fallback
-
-
-class Message(BaseModel):
-    """A plain JSON error of the sync and ingestion endpoints."""
-
-    message: str
 
 
 class SyncRequest(BaseModel):
@@ -73,23 +68,23 @@ JOB_SUMMARY = _resolve(
 )
 
 
-class SyncConflict(BaseModel):
-    message: str
-    job: JobSummaryDescription
+class SyncConflict(Problem):
+    """409 of POST /users/{username}/sync: a problem naming the running job."""
+
+    job: JobSummaryDescription = Field(description="The running job (as GET /api/jobs/{id}).")
 
 
-class IngestionRequest(BaseModel):
-    """POST /api/ingestions (issue 4)."""
+class IngestionRef(BaseModel):
+    id: str = Field(description="Run id: the dump date as YYYYMMDD.")
+    status: str = Field(description="URL of the run's status.")
 
-    month: str = Field(
-        "latest", description='"latest" or a dump date such as "2026-11-01".', examples=["latest"]
+
+class IngestionConflict(Problem):
+    """409 of the ingestion endpoints: a problem naming the run it conflicts with, if any."""
+
+    ingestion: IngestionRef | None = Field(
+        None, description="The run that is in progress or loaded (absent: the month is incomplete)."
     )
-
-
-class IngestionError(BaseModel):
-    """The JSON error of the ingestion endpoints."""
-
-    error: str
 
 
 class IngestionStarted(BaseModel):
@@ -135,6 +130,7 @@ class RetriedChunk(BaseModel):
 class IngestionRetried(BaseModel):
     id: str
     retried: list[RetriedChunk]
+    files: list[str] = Field(description='Stalled files re-queued, e.g. "releases: fetch".')
 
 
 HEALTH_REPORT = HealthReport

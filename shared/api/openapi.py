@@ -122,10 +122,10 @@ def build_openapi(
             }
         for status, (description, model) in sorted(endpoint.responses.items()):
             response: dict[str, Any] = {"description": description}
-            if model is not None:
+            if status >= 400 and (model is None or issubclass(model, Problem)):
+                response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": ref(model or Problem)}}
+            elif model is not None:
                 response["content"] = {"application/json": {"schema": ref(model)}}
-            elif endpoint.owned and status >= 400:
-                response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": ref(Problem)}}
             elif endpoint.name == "api_openapi":
                 response["content"] = {"application/json": {"schema": {"type": "object"}}}
             operation["responses"][str(status)] = response
@@ -134,11 +134,19 @@ def build_openapi(
         ):
             operation["responses"]["401"] = {"description": "Missing or wrong function key"}
             operation["security"] = _security(endpoint)
-        if endpoint.owned:
+        if endpoint.problem_faults:
             operation["responses"]["500"] = {
                 "description": "Server fault (never a client's mistake)",
                 "content": {PROBLEM_MEDIA_TYPE: {"schema": ref(Problem)}},
             }
+            operation["responses"].setdefault(
+                "503",
+                {
+                    "description": "The database is unavailable or a query took too long; "
+                    "see Retry-After",
+                    "content": {PROBLEM_MEDIA_TYPE: {"schema": ref(Problem)}},
+                },
+            )
         paths.setdefault(openapi_path(endpoint.route), {})[endpoint.method.lower()] = operation
     return {
         "openapi": "3.1.0",

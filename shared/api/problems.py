@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import to_json
+
+from shared.api.http import ApiResponse
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _TITLES = {
@@ -14,6 +17,7 @@ _TITLES = {
     405: "Method Not Allowed",
     409: "Conflict",
     500: "Internal Server Error",
+    502: "Bad Gateway",
     503: "Service Unavailable",
 }
 
@@ -26,7 +30,12 @@ class InvalidParam(BaseModel):
 
 
 class Problem(BaseModel):
-    """application/problem+json (RFC 9457), with `errors` listing every invalid parameter."""
+    """application/problem+json (RFC 9457), with `errors` listing every invalid parameter.
+
+    Endpoints may add extension members (RFC 9457 §3.2), e.g. the running `job` of a sync
+    conflict, so a client loses nothing a bespoke error body would have told it."""
+
+    model_config = ConfigDict(extra="allow")
 
     type: str = Field("about:blank", description="A URI naming the problem type.")
     title: str
@@ -47,6 +56,7 @@ class ApiError(Exception):
         errors: list[InvalidParam] | None = None,
         problem_type: str = "about:blank",
         headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -54,6 +64,7 @@ class ApiError(Exception):
         self.errors = errors
         self.problem_type = problem_type
         self.headers = headers or {}
+        self.extensions = extensions or {}
 
     def problem(self, instance: str | None = None) -> Problem:
         return Problem(
@@ -63,7 +74,16 @@ class ApiError(Exception):
             detail=self.detail,
             instance=instance,
             errors=self.errors,
+            **self.extensions,
         )
+
+    def response(self, instance: str | None = None) -> ApiResponse:
+        """The problem as an HTTP answer (never cached)."""
+        # Absent members are left out, but an extension keeps its nulls (a job's `finished_at`).
+        core = self.problem(instance).model_dump(mode="json", exclude_none=True)
+        body = to_json({**core, **self.extensions})
+        headers = {"Cache-Control": "no-store", **self.headers}
+        return ApiResponse(self.status, body, headers, PROBLEM_MEDIA_TYPE)
 
 
 def bad_request(detail: str, **kwargs: Any) -> ApiError:

@@ -38,7 +38,7 @@ from shared.api.params import (
     parse_params,
     parse_username,
 )
-from shared.api.problems import PROBLEM_MEDIA_TYPE, ApiError, bad_request, not_found
+from shared.api.problems import ApiError, bad_request, not_found
 from shared.queries import account, entities, search, stats
 from shared.queries.served import search_available, served_dump_date
 from shared.settings import get_settings
@@ -286,10 +286,7 @@ def _finish(response: ApiResponse, request: ApiRequest) -> ApiResponse:
 
 
 def _problem(error: ApiError, request: ApiRequest) -> ApiResponse:
-    body = error.problem(instance=request.path).model_dump_json(exclude_none=True).encode()
-    response = ApiResponse(error.status, body, {"Cache-Control": "no-store", **error.headers})
-    response.media_type = PROBLEM_MEDIA_TYPE
-    return response
+    return error.response(instance=request.path)
 
 
 def handle(name: str, request: ApiRequest) -> ApiResponse:

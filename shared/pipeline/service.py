@@ -47,7 +47,11 @@ class NotFoundError(LookupError):
 
 
 class ConflictError(RuntimeError):
-    pass
+    """The request conflicts with a run's state; `run_id` names that run where there is one."""
+
+    def __init__(self, message: str, run_id: str | None = None) -> None:
+        super().__init__(message)
+        self.run_id = run_id
 
 
 def read_index(
@@ -152,10 +156,11 @@ def start_requested(
             missing = ", ".join(month.missing)
             raise ConflictError(f"the {wanted:%Y-%m} dump is incomplete (missing: {missing})")
     result = start_run(settings, month, trigger="http")
+    run_id = run_id_for(month.dump_date)
     if result.decision == StartDecision.RUNNING:
-        raise ConflictError(f"run {run_id_for(month.dump_date)} is already in progress")
+        raise ConflictError(f"run {run_id} is already in progress", run_id)
     if result.decision == StartDecision.LOADED:
-        raise ConflictError(f"run {run_id_for(month.dump_date)} already succeeded")
+        raise ConflictError(f"run {run_id} already succeeded", run_id)
     return result
 
 
@@ -250,7 +255,7 @@ def retry_run(settings: Settings, run_id: str) -> RetryResult:
         raise NotFoundError(f"no ingestion run {run_id}")
     if not run.active:
         raise ConflictError(
-            f"run {run_id} is {run.state}; start a new attempt with POST /api/ingestions"
+            f"run {run_id} is {run.state}; start a new attempt with POST /api/ingestions", run_id
         )
     messages = _take_poisoned(settings, run)
     failed = {
@@ -267,7 +272,7 @@ def retry_run(settings: Settings, run_id: str) -> RetryResult:
         )
     files = _unstick_files(settings, store, run)
     if not messages and not files:
-        raise ConflictError(f"run {run_id} has no failed or poisoned chunks to retry")
+        raise ConflictError(f"run {run_id} has no failed or poisoned chunks to retry", run_id)
     for (entity, seq), message in sorted(messages.items()):
         current = failed.get((entity, seq))
         store.record_chunk(
