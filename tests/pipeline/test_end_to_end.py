@@ -63,9 +63,12 @@ def test_timer_to_swapped_schema_through_the_local_runner(
     assert [(r["id"], r["state"]) for r in listed] == [(STAMP, "succeeded")]
     # A second start of a loaded month is a conflict; so is retrying a finished run.
     again = api.post("/api/ingestions", headers=ADMIN, json={"month": "latest"})
-    assert again.status_code == 409 and "already succeeded" in again.json()["error"]
+    assert again.status_code == 409 and "already succeeded" in again.json()["detail"]
+    assert again.json()["ingestion"] == {"id": STAMP, "status": f"/api/ingestions/{STAMP}"}
+    assert again.headers["Location"] == f"/api/ingestions/{STAMP}"
     retry = api.post(f"/api/ingestions/{STAMP}/retry", headers=ADMIN)
-    assert retry.status_code == 409 and "succeeded" in retry.json()["error"]
+    assert retry.status_code == 409 and "succeeded" in retry.json()["detail"]
+    assert retry.json()["ingestion"]["id"] == STAMP
 
 
 def test_ingestion_api_start_and_errors(api: httpx.Client, dump_host: DumpHost) -> None:
@@ -76,16 +79,18 @@ def test_ingestion_api_start_and_errors(api: httpx.Client, dump_host: DumpHost) 
     assert started.headers["Location"] == f"/api/ingestions/{STAMP}"
     assert started.json()["attempt"] == 1
     second = api.post("/api/ingestions", headers=ADMIN, json={"month": "latest"})
-    assert second.status_code == 409 and "in progress" in second.json()["error"]
+    assert second.status_code == 409 and "in progress" in second.json()["detail"]
+    assert second.json()["ingestion"] == {"id": STAMP, "status": f"/api/ingestions/{STAMP}"}
+    assert second.headers["Location"] == f"/api/ingestions/{STAMP}"
     missing = api.post("/api/ingestions", headers=ADMIN, json={"month": "2020-09-01"})
-    assert missing.status_code == 404 and "2020-09" in missing.json()["error"]
+    assert missing.status_code == 404 and "2020-09" in missing.json()["detail"]
     bad = api.post("/api/ingestions", headers=ADMIN, json={"month": "August"})
-    assert bad.status_code == 400 and "month" in bad.json()["error"]
+    assert bad.status_code == 400 and bad.json()["errors"][0]["name"] == "body.month"
     not_json = api.post("/api/ingestions", headers=ADMIN, content=b"{nope")
     assert not_json.status_code == 400
     assert api.get("/api/ingestions/20991231", headers=USER).status_code == 404
-    unknown = api.get("/api/ingestions/not-a-run", headers=USER)
-    assert unknown.status_code == 404 and "error" in unknown.json()
+    malformed = api.get("/api/ingestions/not-a-run", headers=USER)
+    assert malformed.status_code == 400 and malformed.json()["errors"][0]["name"] == "path.id"
     assert api.post("/api/ingestions/20991231/retry", headers=ADMIN).status_code == 404
     # A retry in the middle of a healthy run may re-send steps that are merely slow; the
     # leases and the ledger make that harmless (the run below still loads each record once).
@@ -109,7 +114,8 @@ def test_incomplete_month_is_not_started_by_the_timer(
         time.sleep(0.1)
     assert api.get("/api/ingestions", headers=USER).json() == {"ingestions": []}
     incomplete = api.post("/api/ingestions", headers=ADMIN, json={"month": "2020-08-01"})
-    assert incomplete.status_code == 409 and "releases" in incomplete.json()["error"]
+    assert incomplete.status_code == 409 and "releases" in incomplete.json()["detail"]
+    assert "ingestion" not in incomplete.json()  # no run exists for an incomplete month
 
 
 def test_dump_host_rate_limit_on_a_manual_start_is_a_503(
@@ -118,6 +124,8 @@ def test_dump_host_rate_limit_on_a_manual_start_is_a_503(
     dump_host.faults.rate_limit_listings = 1
     response = api.post("/api/ingestions", headers=ADMIN, json={"month": "latest"})
     assert response.status_code == 503 and response.headers["Retry-After"] == "3574"
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["status"] == 503 and "429" in response.json()["detail"]
 
 
 def test_poisoned_chunk_through_the_runner_then_retry_endpoint(

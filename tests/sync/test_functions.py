@@ -64,9 +64,13 @@ def test_a_running_sync_for_the_same_user_and_scope_is_409(sync_env, fake, idle_
     assert first.status_code == 202
     again = httpx.post(url, json={"scope": ["value"]}, headers=ADMIN)
     assert again.status_code == 409
-    assert again.json()["job"]["id"] == first.json()["id"]
+    assert again.headers["content-type"].startswith("application/problem+json")
+    problem = again.json()
+    assert problem["status"] == 409 and problem["title"] == "Conflict"
+    assert problem["instance"] == "/api/users/digger/sync"
+    assert problem["job"] == first.json()  # the running job, as its 202 showed it
     assert again.headers["location"] == first.headers["location"]
-    assert "already running" in again.json()["message"]
+    assert "already running" in problem["detail"]
     other_scope = httpx.post(url, json={"scope": ["wantlist"]}, headers=ADMIN)
     assert other_scope.status_code == 202
     other_user = httpx.post(
@@ -88,12 +92,15 @@ def test_a_running_sync_for_the_same_user_and_scope_is_409(sync_env, fake, idle_
         ("/api/users/digger/sync", b"[1, 2]", "must be a JSON object"),
     ],
 )
-def test_bad_sync_requests_are_400_with_a_json_message(
-    sync_env, fake, idle_host, db, path, body, message
-):
+def test_bad_sync_requests_are_400_problems(sync_env, fake, idle_host, db, path, body, message):
     response = httpx.post(idle_host.base_url + path, content=body, headers=ADMIN)
     assert response.status_code == 400, response.text
-    assert message in response.json()["message"]
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.headers["cache-control"] == "no-store"
+    problem = response.json()
+    assert problem["status"] == 400 and problem["title"] == "Bad Request"
+    assert message in problem["detail"]
+    assert problem["errors"][0]["name"] in ("body", "path.username")
     assert db.execute("SELECT count(*) FROM account.sync_jobs").fetchone() == (0,)
     assert fake.requests == []
 
@@ -101,9 +108,11 @@ def test_bad_sync_requests_are_400_with_a_json_message(
 def test_job_endpoint_errors_and_auth(sync_env, idle_host):
     base = idle_host.base_url
     bad = httpx.get(f"{base}/api/jobs/not-a-uuid", headers=FUNCTION)
-    assert bad.status_code == 400 and "invalid job id" in bad.json()["message"]
+    assert bad.status_code == 400 and "invalid job id" in bad.json()["detail"]
+    assert bad.json()["errors"] == [{"name": "path.job_id", "reason": bad.json()["detail"]}]
     missing = httpx.get(f"{base}/api/jobs/{uuid.uuid4()}", headers=FUNCTION)
-    assert missing.status_code == 404 and "no job" in missing.json()["message"]
+    assert missing.status_code == 404 and "no job" in missing.json()["detail"]
+    assert missing.headers["content-type"].startswith("application/problem+json")
     assert httpx.get(f"{base}/api/jobs/{uuid.uuid4()}").status_code == 401
     # Starting a sync needs the admin key; the function key is not enough.
     assert httpx.post(f"{base}/api/users/digger/sync", headers=FUNCTION).status_code == 401
