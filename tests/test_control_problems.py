@@ -9,6 +9,7 @@ conflicts are deterministic and nothing loads in the background.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import socket
 import uuid
@@ -23,7 +24,10 @@ from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from shared.api.control import MAX_BODY_BYTES
+from shared.api.control import MAX_BODY_BYTES, json_object_body, validate_body
+from shared.api.http import ApiRequest
+from shared.api.problems import ApiError
+from shared.pipeline.http import IngestionRequest
 from shared.settings import Settings
 from shared.storage import clients
 from tests.conftest import ADMIN_KEY, FUNCTION_KEY
@@ -88,6 +92,76 @@ def _problem(response: httpx.Response, status: int, instance: str) -> dict:
 def _jobs(settings: Settings) -> int:
     with psycopg.connect(settings.database_url.get_secret_value()) as conn:
         return conn.execute("SELECT count(*) FROM account.sync_jobs").fetchone()[0]
+
+
+# --- pure parts --------------------------------------------------------------------------------
+
+
+def test_a_problem_response_keeps_extension_nulls_and_headers():
+    error = ApiError(
+        409,
+        "busy",
+        headers={"Location": "/api/jobs/1"},
+        extensions={"job": {"id": "1", "finished_at": None, "created": dt.date(2026, 11, 1)}},
+    )
+    response = error.response("/api/users/a/sync")
+    assert response.status == 409 and response.media_type == PROBLEM
+    assert response.headers == {"Cache-Control": "no-store", "Location": "/api/jobs/1"}
+    assert json.loads(response.body) == {
+        "type": "about:blank",
+        "title": "Conflict",
+        "status": 409,
+        "detail": "busy",
+        "instance": "/api/users/a/sync",
+        "job": {"id": "1", "finished_at": None, "created": "2026-11-01"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"", None),
+        (b"  \n", None),
+        (b'{"a": 1}', {"a": 1}),
+        (b"[]", ApiError),
+        (b"nul", ApiError),
+        (b"\xff", ApiError),
+        (b"[" * 50_000, ApiError),
+        (b"{}" + b" " * MAX_BODY_BYTES, ApiError),
+    ],
+)
+def test_json_object_body(body, expected):
+    request = ApiRequest("POST", "/api/x", body=body)
+    if expected is ApiError:
+        with pytest.raises(ApiError) as caught:
+            json_object_body(request, "{}")
+        assert caught.value.status == 400 and caught.value.errors[0].name == "body"
+    else:
+        assert json_object_body(request, "{}") == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "month", "errors"),
+    [
+        (None, "latest", None),
+        ({"month": "2026-11-01"}, "2026-11-01", None),
+        ({"month": "2024-02-29"}, "2024-02-29", None),
+        ({"month": "2025-02-29"}, None, ["body.month"]),
+        ({"month": "2026-11-01T00:00"}, None, ["body.month"]),
+        ({"month": ["latest"]}, None, ["body.month"]),
+        ({"month": "LATEST"}, None, ["body.month"]),
+        ({"mont": "latest"}, None, ["body.mont"]),
+        ({"month": 1, "x": 2}, None, ["body.month", "body.x"]),
+    ],
+)
+def test_ingestion_request_validation(body, month, errors):
+    if errors is None:
+        assert validate_body(IngestionRequest, body).month == month
+        return
+    with pytest.raises(ApiError) as caught:
+        validate_body(IngestionRequest, body)
+    assert sorted(e.name for e in caught.value.errors) == errors
+    assert caught.value.status == 400
 
 
 # --- account sync ------------------------------------------------------------------------------

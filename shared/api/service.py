@@ -336,5 +336,6 @@ def openapi_response(request: ApiRequest, *, read_auth: str) -> ApiResponse:
 def preflight_response(request: ApiRequest) -> ApiResponse:
     headers = preflight_headers(request.header("Origin"), _allowed_origins())
     if headers is None:
-        return ApiResponse(403, b"", {"Vary": "Origin"})
+        detail = "this origin may not call the API (see CORS_ALLOWED_ORIGINS)"
+        return ApiError(403, detail, headers={"Vary": "Origin"}).response(request.path)
     return ApiResponse(204, b"", headers)

@@ -55,6 +55,9 @@ def test_cors_headers_and_preflight(api, function_host):
         headers={"Origin": origin, "Access-Control-Request-Method": "GET"},
     )
     assert preflight.status_code == 403
+    assert preflight.headers["content-type"].startswith("application/problem+json")
+    assert preflight.json()["title"] == "Forbidden" and "Origin" in preflight.headers["vary"]
+    assert "access-control-allow-origin" not in preflight.headers
     assert FUNCTION_KEY
 
 
