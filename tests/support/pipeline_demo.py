@@ -179,7 +179,7 @@ def _summary(settings: Settings, runs: list[dict], user: dict, admin: dict) -> N
     print(f"  curl '{base_url}/api/openapi.json'")
     print(
         f"  curl -X POST -H 'x-functions-key: {admin_key}' "
-        f"{base_url}/api/ingestions/{GENERATED}/retry   # 409: nothing to retry"
+        f"{base_url}/api/ingestions/{GENERATED}/retry   # 409 problem: nothing to retry"
     )
 
 
