@@ -115,6 +115,8 @@ def test_a_problem_response_keeps_extension_nulls_and_headers():
         "instance": "/api/users/a/sync",
         "job": {"id": "1", "finished_at": None, "created": "2026-11-01"},
     }
+    with pytest.raises(ValueError, match="clash"):
+        ApiError(409, "busy", extensions={"status": "running"})
 
 
 @pytest.mark.parametrize(

@@ -66,6 +66,9 @@ class ApiError(Exception):
         self.problem_type = problem_type
         self.headers = headers or {}
         self.extensions = extensions or {}
+        clashing = set(self.extensions) & set(Problem.model_fields)
+        if clashing:  # an extension must never overwrite a standard member (e.g. `status`)
+            raise ValueError(f"extension members {sorted(clashing)} clash with problem members")
 
     def problem(self, instance: str | None = None) -> Problem:
         return Problem(
