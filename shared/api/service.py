@@ -39,7 +39,7 @@ from shared.api.params import (
     parse_username,
 )
 from shared.api.problems import PROBLEM_MEDIA_TYPE, ApiError, bad_request, not_found
-from shared.queries import account, entities, search, stats
+from shared.queries import account, entities, search, stats, user_stats_store
 from shared.queries.served import search_available, served_dump_date
 from shared.settings import get_settings
 
@@ -240,7 +240,11 @@ def _user_stats(request: ApiRequest, conn: psycopg.Connection) -> tuple[Any, Cac
     )
     found = memo.USER_STATS.get(key)
     if found is None:
-        found = models.UserStats(**stats.user_stats(conn, username, p.top))
+        # Stored when the last sync finished or the month was swapped in (same fingerprint:
+        # computed from exactly this data); computed here only when nothing current is stored.
+        stored = user_stats_store.stored_user_stats(conn, username, p.top, key[-1])
+        computed = stored if stored is not None else stats.user_stats(conn, username, p.top)
+        found = models.UserStats(**computed)
         memo.USER_STATS.put(key, found)
     return found, None
 
