@@ -108,7 +108,9 @@ def _search(request: ApiRequest, conn: psycopg.Connection) -> tuple[Any, CacheKi
         items=[models.SearchHit(**item) for item in result.items],
         next_cursor=encode_cursor(result.next_position, bound) if result.next_position else None,
         total=result.total,
+        total_exhaustive=result.exhaustive if result.total is not None else None,
         facets=models.Facets(**result.facets) if result.facets is not None else None,
+        facets_exhaustive=result.exhaustive if result.facets is not None else None,
         dump_date=served_dump_date(conn),
     ), kind
 
