@@ -257,8 +257,7 @@ def build(conn: psycopg.Connection, query: SearchQuery) -> Statements:
             if corrected and counted >= FUZZY_BELOW:
                 params["tsq"], fuzzy = corrected, False
         if fuzzy:
-            counted = None  # trigram matches join in
-        if fuzzy:
+            counted = None  # trigram matches join in: counted below
             where.append(sql.SQL("(d.tsv @@ %(tsq)s::tsquery OR %(qn)s <%% d.search_text)"))
             score = sql.SQL(
                 "(CASE WHEN d.title_key = left(%(qn)s, 200) THEN 2 ELSE 0 END"
