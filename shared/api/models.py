@@ -245,8 +245,22 @@ class Facets(ApiModel):
 class SearchResponse(WithAttribution):
     items: list[SearchHit]
     next_cursor: str | None
-    total: int | None = Field(description="Size of the matching set (first page only).")
+    total: int | None = Field(
+        description="Size of the matching set (first page only); an estimate when"
+        " `total_exhaustive` is false."
+    )
+    total_exhaustive: bool | None = Field(
+        None,
+        description="False for a broad query (more than 1,000 matches): `total` is the"
+        " planner's estimate, and relevance ranks a bounded candidate set (exact titles, title"
+        " matches, first matches). Null on later pages.",
+    )
     facets: Facets | None = Field(description="Counts over the whole matching set (first page).")
+    facets_exhaustive: bool | None = Field(
+        None,
+        description="False for a broad query: facet counts come from a sample of 1,000 matches,"
+        " scaled to `total`. Null when there are no facets.",
+    )
     dump_date: date | None
 
 

@@ -39,7 +39,7 @@ from shared.api.params import (
     parse_username,
 )
 from shared.api.problems import ApiError, bad_request, not_found
-from shared.queries import account, entities, search, stats
+from shared.queries import account, entities, search, stats, user_stats_store
 from shared.queries.served import search_available, served_dump_date
 from shared.settings import get_settings
 
@@ -108,7 +108,9 @@ def _search(request: ApiRequest, conn: psycopg.Connection) -> tuple[Any, CacheKi
         items=[models.SearchHit(**item) for item in result.items],
         next_cursor=encode_cursor(result.next_position, bound) if result.next_position else None,
         total=result.total,
+        total_exhaustive=result.exhaustive if result.total is not None else None,
         facets=models.Facets(**result.facets) if result.facets is not None else None,
+        facets_exhaustive=result.exhaustive if result.facets is not None else None,
         dump_date=served_dump_date(conn),
     ), kind
 
@@ -240,7 +242,11 @@ def _user_stats(request: ApiRequest, conn: psycopg.Connection) -> tuple[Any, Cac
     )
     found = memo.USER_STATS.get(key)
     if found is None:
-        found = models.UserStats(**stats.user_stats(conn, username, p.top))
+        # Stored when the last sync finished or the month was swapped in (same fingerprint:
+        # computed from exactly this data); computed here only when nothing current is stored.
+        stored = user_stats_store.stored_user_stats(conn, username, p.top, key[-1])
+        computed = stored if stored is not None else stats.user_stats(conn, username, p.top)
+        found = models.UserStats(**computed)
         memo.USER_STATS.put(key, found)
     return found, None
 

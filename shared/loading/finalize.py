@@ -24,6 +24,7 @@ from shared.loading.schema import (
 )
 from shared.loading.scope import referenced_release_ids
 from shared.queries import load_sql
+from shared.queries.user_stats_store import refresh_quietly
 from shared.settings import Settings
 
 SWAP_LOCK_TIMEOUT = "10s"
@@ -157,7 +158,12 @@ def finalize_month(
         with conn.transaction():
             drop = sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE")
             conn.execute(drop.format(sql.Identifier(retired)))
-    return result
+    # The dump side of every user's statistics changed: store them afresh (issue 6).
+    started = time.perf_counter()
+    refresh_quietly(settings)
+    return dataclasses.replace(
+        result, seconds={**result.seconds, "user_stats": time.perf_counter() - started}
+    )
 
 
 def _ledger(

@@ -13,6 +13,18 @@ Matching, in order:
    full-text match + trigram word similarity to the title + half the similarity to title and
    artists. The candidate sets are small here, since the words are rare.
 The mode depends only on the query and the served data, so all pages of a query use the same.
+
+Broad queries: when more than BROAD_ABOVE documents match (a common word, a wide filter), the cost
+of ranking, facets and total would grow with the matching set (5-25 % of all documents for one
+word of the synthetic data). Then, and only then:
+- relevance pages rank a bounded candidate set: every exact (folded) title match (b-tree), the
+  first BROAD_ABOVE documents whose title words match (GIN on the title vector) and the first
+  BROAD_ABOVE matching documents; exact titles still come first and title matches next;
+- other sorts stay exact: an ordered walk of the sort key's index that stops after the page;
+- facets are counted over a sample (the first BROAD_ABOVE matching documents) and scaled to the
+  total, which is the planner's estimate; the result says so (`exhaustive` False).
+Filters are always exact: every hit matches the query and all filters. Whether a query is broad
+depends only on the query and the served data, so all its pages use the same candidates.
 """
 
 from __future__ import annotations
@@ -27,6 +39,7 @@ EntityType = Literal["release", "master", "artist", "label"]
 Sort = Literal["relevance", "year", "-year", "title", "-title"]
 FACET_LIMIT = 20
 FUZZY_BELOW = 50
+BROAD_ABOVE = 1000  # matching documents above which facets, total and ranking are bounded
 ALTERNATIVES = 3  # vocabulary words tried for each word of a query the words themselves miss
 FACETS = ("genre", "style", "decade", "format", "country")
 ENTITY_TYPES: tuple[str, ...] = ("release", "master", "artist", "label")
@@ -58,6 +71,8 @@ class SearchResult:
     next_position: list[Any] | None
     total: int | None = None
     facets: dict[str, list[dict[str, Any]]] | None = field(default=None)
+    # False when total and facets are estimates (a broad query), None on later pages.
+    exhaustive: bool | None = None
 
 
 def position_is_valid(sort: Sort, has_query: bool, position: list[Any]) -> bool:
@@ -145,16 +160,36 @@ def _fold(conn: psycopg.Connection, text: str) -> tuple[str, str]:
 
 def _found(conn: psycopg.Connection, where: list[sql.Composable], params: dict[str, Any]) -> int:
     """How many documents the full-text query finds under the filters, counted up to
-    FUZZY_BELOW (all that the choice of matching mode needs)."""
-    filters = sql.SQL(" AND ").join([sql.SQL("d.tsv @@ %(tsq)s::tsquery"), *where])
+    what the choice of matching mode (FUZZY_BELOW) and of a broad query (BROAD_ABOVE) need."""
+    match = sql.SQL("d.tsv @@ %(tsq)s::tsquery")
+    return _count_up_to(conn, [match, *where], params, max(FUZZY_BELOW, BROAD_ABOVE + 1))
+
+
+def _count_up_to(
+    conn: psycopg.Connection, where: list[sql.Composable], params: dict[str, Any], limit: int
+) -> int:
+    """How many documents match, counted up to `limit` (the scan stops there)."""
+    filters = sql.SQL(" AND ").join(where) if where else sql.SQL("TRUE")
     row = conn.execute(
         sql.SQL(
             "SELECT count(*) FROM (SELECT 1 FROM discogs.search_documents AS d WHERE {}"
-            " LIMIT %(fuzzy_below)s) AS found"
+            " LIMIT %(count_limit)s) AS found"
         ).format(filters),
-        {**params, "fuzzy_below": FUZZY_BELOW},
+        {**params, "count_limit": limit},
     ).fetchone()
     return int(row[0]) if row else 0
+
+
+def _estimate(conn: psycopg.Connection, filters: sql.Composable, params: dict[str, Any]) -> int:
+    """The planner's estimate of how many documents match (statistics of the month's ANALYZE:
+    the most common lexemes and values), for the total of a broad query."""
+    row = conn.execute(
+        sql.SQL(
+            "EXPLAIN (FORMAT JSON) SELECT 1 FROM discogs.search_documents AS d WHERE {}"
+        ).format(filters),
+        params,
+    ).fetchone()
+    return int(row[0][0]["Plan"]["Plan Rows"]) if row else 0
 
 
 def _lexeme(word: str) -> str:
@@ -196,6 +231,9 @@ class Statements:
     statement: sql.Composable
     params: dict[str, Any]
     with_facets: bool
+    # A broad query's first page: facet counts over a sample, and the filters for the estimate.
+    sample_facets: sql.Composable | None = None
+    filters: sql.Composable | None = None
 
 
 _COLUMNS = (
@@ -207,14 +245,19 @@ _COLUMNS = (
 def build(conn: psycopg.Connection, query: SearchQuery) -> Statements:
     """The statement `search` runs (also used to EXPLAIN it in the benchmark)."""
     where, params = _conditions(query)
+    fuzzy = False
+    counted = None  # matching documents up to BROAD_ABOVE + 1, when already known
     if query.q:
         params["qn"], params["tsq"] = _fold(conn, query.q)
-        fuzzy = _found(conn, where, params) < FUZZY_BELOW
+        counted = _found(conn, where, params)
+        fuzzy = counted < FUZZY_BELOW
         if fuzzy:
             corrected = _corrected(conn, params["qn"])
-            if corrected and _found(conn, where, {**params, "tsq": corrected}) >= FUZZY_BELOW:
+            counted = _found(conn, where, {**params, "tsq": corrected}) if corrected else 0
+            if corrected and counted >= FUZZY_BELOW:
                 params["tsq"], fuzzy = corrected, False
         if fuzzy:
+            counted = None  # trigram matches join in: counted below
             where.append(sql.SQL("(d.tsv @@ %(tsq)s::tsquery OR %(qn)s <%% d.search_text)"))
             score = sql.SQL(
                 "(CASE WHEN d.title_key = left(%(qn)s, 200) THEN 2 ELSE 0 END"
@@ -232,6 +275,10 @@ def build(conn: psycopg.Connection, query: SearchQuery) -> Statements:
     else:
         score = sql.SQL("NULL::float8")
     filters = sql.SQL(" AND ").join(where) if where else sql.SQL("TRUE")
+    params["broad_above"] = BROAD_ABOVE
+    if counted is None:
+        counted = _count_up_to(conn, where, params, BROAD_ABOVE + 1)
+    broad = counted > BROAD_ABOVE
     direction = sql.SQL("DESC" if _descending(query) else "ASC")
     page_filter = sql.SQL("TRUE")
     if query.after is not None:
@@ -240,13 +287,34 @@ def build(conn: psycopg.Connection, query: SearchQuery) -> Statements:
         )
         params["k"], params["t"], params["i"] = query.after
     params["limit"] = query.limit + 1
+    source = sql.SQL("discogs.search_documents AS d WHERE {filters}").format(filters=filters)
+    if broad and query.q and not fuzzy and query.sort == "relevance":
+        source = sql.SQL(
+            "discogs.search_documents AS d JOIN ({candidates}) AS c USING (entity_type, entity_id)"
+        ).format(candidates=_candidates(filters))
     matched = sql.SQL(
         "SELECT {columns}, decade, {key} AS sort_key"
-        " FROM (SELECT d.*, {score} AS score FROM discogs.search_documents AS d"
-        "  WHERE {filters}) AS d"
-    ).format(columns=sql.SQL(_COLUMNS), key=_sort_key(query), score=score, filters=filters)
+        " FROM (SELECT d.*, {score} AS score FROM {source}) AS d"
+    ).format(columns=sql.SQL(_COLUMNS), key=_sort_key(query), score=score, source=source)
     order = sql.SQL("sort_key {dir}, entity_type {dir}, entity_id {dir}").format(dir=direction)
     with_facets = query.facets and query.after is None
+    if broad:
+        statement = sql.SQL(
+            "SELECT 'hit', {columns}, sort_key FROM ({matched}) AS m WHERE {page_filter}"
+            " ORDER BY {order} LIMIT %(limit)s"
+        ).format(columns=sql.SQL(_COLUMNS), matched=matched, page_filter=page_filter, order=order)
+        params["facet_limit"] = FACET_LIMIT
+        sample = sql.SQL(
+            "SELECT genres, styles, decade, formats, country"
+            " FROM discogs.search_documents AS d WHERE {filters} LIMIT %(broad_above)s"
+        ).format(filters=filters)
+        return Statements(
+            statement,
+            params,
+            with_facets=with_facets,
+            sample_facets=_facet_counts(sample) if with_facets else None,
+            filters=filters,
+        )
     if not with_facets:
         statement = sql.SQL(
             "SELECT 'hit', {columns}, sort_key FROM ({matched}) AS m WHERE {page_filter}"
@@ -258,30 +326,68 @@ def build(conn: psycopg.Connection, query: SearchQuery) -> Statements:
         "WITH m AS MATERIALIZED ({matched}),"
         " page AS (SELECT {columns}, sort_key, row_number() OVER (ORDER BY {order}) AS ordinal"
         "  FROM m ORDER BY {order} LIMIT %(limit)s),"
-        " v AS ("
-        "  SELECT 'genre' AS facet, unnest(genres) AS value FROM m"
-        "  UNION ALL SELECT 'style', unnest(styles) FROM m"
-        "  UNION ALL SELECT 'decade', decade::text FROM m WHERE decade IS NOT NULL"
-        "  UNION ALL SELECT 'format', unnest(formats) FROM m"
-        "  UNION ALL SELECT 'country', country FROM m WHERE country IS NOT NULL AND country <> ''),"
-        " c AS (SELECT facet, value, count(*) AS n,"
-        "  row_number() OVER (PARTITION BY facet ORDER BY count(*) DESC, value) AS rank"
-        "  FROM v WHERE value IS NOT NULL GROUP BY facet, value)"
+        " v AS ({values}),"
+        " c AS ({counts})"
         " SELECT 'hit' AS kind, {columns}, sort_key, ordinal, NULL AS facet, NULL AS value,"
         "  NULL::bigint AS n FROM page"
         " UNION ALL SELECT 'facet', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
         "  NULL, NULL, NULL, NULL, facet, value, n FROM c WHERE rank <= %(facet_limit)s"
         " UNION ALL SELECT 'total', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
         "  NULL, NULL, NULL, NULL, NULL, NULL, count(*) FROM m"
-    ).format(matched=matched, columns=sql.SQL(_COLUMNS), order=order)
+    ).format(
+        matched=matched, columns=sql.SQL(_COLUMNS), order=order, values=_VALUES, counts=_COUNTS
+    )
     return Statements(statement, params, with_facets=True)
+
+
+# The facet values of the rows of `m`, and the top FACET_LIMIT counts of each facet.
+_VALUES = sql.SQL(
+    "SELECT 'genre' AS facet, unnest(genres) AS value FROM m"
+    " UNION ALL SELECT 'style', unnest(styles) FROM m"
+    " UNION ALL SELECT 'decade', decade::text FROM m WHERE decade IS NOT NULL"
+    " UNION ALL SELECT 'format', unnest(formats) FROM m"
+    " UNION ALL SELECT 'country', country FROM m WHERE country IS NOT NULL AND country <> ''"
+)
+_COUNTS = sql.SQL(
+    "SELECT facet, value, count(*) AS n,"
+    " row_number() OVER (PARTITION BY facet ORDER BY count(*) DESC, value) AS rank"
+    " FROM v WHERE value IS NOT NULL GROUP BY facet, value"
+)
+
+
+def _facet_counts(sample: sql.Composable) -> sql.Composable:
+    """Facet counts over a sample: (facet, value, count, sample size) rows."""
+    return sql.SQL(
+        "WITH m AS MATERIALIZED ({sample}), v AS ({values}), c AS ({counts})"
+        " SELECT facet, value, n, (SELECT count(*) FROM m) FROM c"
+        " WHERE rank <= %(facet_limit)s"
+    ).format(sample=sample, values=_VALUES, counts=_COUNTS)
+
+
+def _candidates(filters: sql.Composable) -> sql.Composable:
+    """The documents a broad full-text query ranks: the first BROAD_ABOVE exact (folded) titles
+    (in title-index order), the first BROAD_ABOVE title-word matches and the first BROAD_ABOVE
+    matches (each scan stops there). Every one also satisfies `filters` (query and filters)."""
+    # The OFFSET 0 fences keep the first two scans on their own (small) index: combined with the
+    # full-text index (BitmapAnd) they would read the posting list of every match.
+    return sql.SQL(
+        "(SELECT entity_type, entity_id FROM (SELECT * FROM discogs.search_documents AS d"
+        "  WHERE d.title_key = left(%(qn)s, 200) ORDER BY title_key, entity_type, entity_id"
+        "  OFFSET 0) AS d WHERE {filters} LIMIT %(broad_above)s)"
+        " UNION (SELECT entity_type, entity_id FROM (SELECT * FROM discogs.search_documents AS d"
+        "  WHERE to_tsvector('simple', d.title_key::text) @@ %(tsq)s::tsquery OFFSET 0) AS d"
+        "  WHERE {filters} LIMIT %(broad_above)s)"
+        " UNION (SELECT entity_type, entity_id FROM discogs.search_documents AS d"
+        "  WHERE {filters} LIMIT %(broad_above)s)"
+    ).format(filters=filters)
 
 
 def search(conn: psycopg.Connection, query: SearchQuery) -> SearchResult:
     statements = build(conn, query)
     rows = conn.execute(statements.statement, statements.params).fetchall()
     hits = [r for r in rows if r[0] == "hit"]
-    if statements.with_facets:
+    broad = statements.filters is not None
+    if statements.with_facets and not broad:
         hits.sort(key=lambda r: r[14])
     keys = (
         "type",
@@ -303,7 +409,17 @@ def search(conn: psycopg.Connection, query: SearchQuery) -> SearchResult:
         last = hits[query.limit - 1]
         next_position = [last[13], last[1], last[2]]
     result = SearchResult(items=items, next_position=next_position)
+    if broad and statements.sample_facets is not None and statements.filters is not None:
+        # More than BROAD_ABOVE documents match (counted): the estimate is at least that.
+        total = max(_estimate(conn, statements.filters, statements.params), BROAD_ABOVE + 1)
+        sample = conn.execute(statements.sample_facets, statements.params).fetchall()
+        result.total, result.exhaustive = total, False
+        result.facets = _scaled_facets(sample, total)
+        return result
+    if broad:
+        return result
     if statements.with_facets:
+        result.exhaustive = True
         facets: dict[str, list[dict[str, Any]]] = {name: [] for name in FACETS}
         for row in rows:
             if row[0] == "facet":
@@ -314,3 +430,14 @@ def search(conn: psycopg.Connection, query: SearchQuery) -> SearchResult:
             values.sort(key=lambda v: (-v["count"], v["value"]))
         result.facets = facets
     return result
+
+
+def _scaled_facets(rows: list[tuple[str, str, int, int]], total: int) -> dict[str, list]:
+    """Sample counts scaled to the estimated total (rounded, at least 1)."""
+    facets: dict[str, list[dict[str, Any]]] = {name: [] for name in FACETS}
+    for facet, value, n, sample_size in rows:
+        count = max(1, round(n * total / sample_size)) if sample_size else n
+        facets[facet].append({"value": value, "count": count})
+    for values in facets.values():
+        values.sort(key=lambda v: (-v["count"], v["value"]))
+    return facets

@@ -53,14 +53,41 @@ _SNAPSHOT_ARRAYS = {
 }
 
 
+# Dump rows are looked up per item (or per distinct release) through their primary keys: the
+# OFFSET 0 fence keeps the planner from hash-joining a whole dump table (a sequential scan of
+# every release or credit, which grows with the dump) to a collection of a few thousand items.
+_RELEASE_OF_ITEM = (
+    "SELECT r.master_id, r.released_year FROM discogs.releases AS r WHERE r.id = i.release_id"
+)
+_COUNTRY_OF_ITEM = "SELECT r.country FROM discogs.releases AS r WHERE r.id = i.release_id"
+_MASTER_YEAR = (
+    "SELECT y.earliest_year FROM discogs.master_years AS y WHERE y.master_id = r.master_id"
+)
+_MASTER_TITLE = (
+    "SELECT m.title FROM discogs.masters AS m"
+    " WHERE m.id = coalesce(r.master_id, i.snapshot_master_id)"
+)
+_CREDITS_OF_RELEASE = (
+    "SELECT c.role, c.name FROM discogs.credit_roles AS c"
+    " WHERE c.release_id = copies.release_id AND c.name IS NOT NULL"
+)
+_PLAYING_TIME = (
+    "SELECT p.seconds FROM discogs.release_playing_time AS p WHERE p.release_id = d.release_id"
+)
+
+
+def _lookup(join: str, select: str, alias: str = "x") -> str:
+    return f"{join} LATERAL ({select} OFFSET 0) AS {alias} ON TRUE"
+
+
 def _counts(conn: psycopg.Connection, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"value": str(v), "count": n} for v, n in conn.execute(query, params)]
 
 
 def _totals(conn: psycopg.Connection, params: dict[str, Any], served: bool) -> dict[str, int]:
     matched = (
-        "(SELECT count(DISTINCT i.release_id) FROM items AS i"
-        " JOIN discogs.releases AS r ON r.id = i.release_id)"
+        "(SELECT count(*) FROM (SELECT DISTINCT release_id FROM items) AS d"
+        f" {_lookup('JOIN', 'SELECT 1 FROM discogs.releases AS r WHERE r.id = d.release_id')})"
         if served
         else "0"
     )
@@ -109,7 +136,7 @@ def _countries(conn: psycopg.Connection, params: dict[str, Any]) -> list[dict[st
     return _counts(
         conn,
         f"WITH {_ITEMS} SELECT r.country, count(*) FROM items AS i"
-        " JOIN discogs.releases AS r ON r.id = i.release_id"
+        f" {_lookup('JOIN', _COUNTRY_OF_ITEM, 'r')}"
         " WHERE r.country IS NOT NULL AND r.country <> ''"
         " GROUP BY r.country ORDER BY count(*) DESC, r.country LIMIT %(top)s",
         params,
@@ -120,8 +147,8 @@ def _decades(conn: psycopg.Connection, params: dict[str, Any], served: bool) -> 
     if served:
         year = "coalesce(y.earliest_year, nullif(r.released_year, 0), i.snapshot_year)"
         source = (
-            "items AS i LEFT JOIN discogs.releases AS r ON r.id = i.release_id"
-            " LEFT JOIN discogs.master_years AS y ON y.master_id = r.master_id"
+            f"items AS i {_lookup('LEFT JOIN', _RELEASE_OF_ITEM, 'r')}"
+            f" {_lookup('LEFT JOIN', _MASTER_YEAR, 'y')}"
         )
     else:
         year, source = "i.snapshot_year", "items AS i"
@@ -141,9 +168,8 @@ def _roles(conn: psycopg.Connection, params: dict[str, Any]) -> list[dict[str, A
     rows = conn.execute(
         f"WITH {_ITEMS}, copies AS (SELECT release_id, count(*) AS n FROM items GROUP BY 1),"
         " credits AS MATERIALIZED ("
-        "  SELECT DISTINCT c.release_id, c.role, c.name, copies.n FROM copies"
-        "  JOIN discogs.credit_roles AS c ON c.release_id = copies.release_id"
-        "  WHERE c.name IS NOT NULL"
+        "  SELECT DISTINCT copies.release_id, c.role, c.name, copies.n FROM copies"
+        f"  {_lookup('JOIN', _CREDITS_OF_RELEASE, 'c')}"
         " ), top_roles AS ("
         "  SELECT role, sum(n) AS n FROM (SELECT DISTINCT release_id, role, n FROM credits) AS r"
         "  GROUP BY role ORDER BY n DESC, role LIMIT %(role_limit)s"
@@ -165,7 +191,7 @@ def _playing_time(conn: psycopg.Connection, params: dict[str, Any]) -> int:
     row = conn.execute(
         f"WITH {_ITEMS} SELECT coalesce(sum(p.seconds), 0)"
         " FROM (SELECT DISTINCT release_id FROM items) AS d"
-        " JOIN discogs.release_playing_time AS p ON p.release_id = d.release_id",
+        f" {_lookup('JOIN', _PLAYING_TIME, 'p')}",
         params,
     ).fetchone()
     return int(row[0]) if row else 0
@@ -176,8 +202,8 @@ def _duplicates(conn: psycopg.Connection, params: dict[str, Any], served: bool) 
         master = "coalesce(r.master_id, i.snapshot_master_id)"
         title = "coalesce(m.title, i.bi->>'title')"
         source = (
-            "items AS i LEFT JOIN discogs.releases AS r ON r.id = i.release_id"
-            " LEFT JOIN discogs.masters AS m ON m.id = coalesce(r.master_id, i.snapshot_master_id)"
+            f"items AS i {_lookup('LEFT JOIN', _RELEASE_OF_ITEM, 'r')}"
+            f" {_lookup('LEFT JOIN', _MASTER_TITLE, 'm')}"
         )
     else:
         master, title, source = "i.snapshot_master_id", "i.bi->>'title'", "items AS i"

@@ -37,6 +37,7 @@ from shared.discogs.errors import (
 from shared.discogs.models import ItemsPage
 from shared.discogs.money import MoneyFormatError, parse_money
 from shared.discogs.ratelimit import RateLimiterError
+from shared.queries.user_stats_store import refresh_quietly
 from shared.settings import Settings
 from shared.sync import jobs, records, store
 from shared.sync.jobs import Job
@@ -447,4 +448,6 @@ class JobRunner:
             self._check_lease(conn, job, token)
             lasting = [error for error in job.errors if not error.get("retried")]
             jobs.finish(conn, job.id, "partial" if lasting else "succeeded")
+        # Store the user's statistics for the data just synced (the API reads them; issue 6).
+        refresh_quietly(self.settings, job.username)
         return RunOutcome("done", jobs.get_job(conn, job.id))

@@ -40,6 +40,8 @@ from shared.api.db import close_pools, read_transaction
 from shared.api.http import ApiRequest
 from shared.db.migrations import apply_migrations
 from shared.queries import search as search_queries
+from shared.queries import stats as stats_queries
+from shared.queries import user_stats_store
 from shared.settings import get_settings, reset_settings_cache
 from tests.benchmarks._report import write_section
 
@@ -50,11 +52,14 @@ USERNAME = "benchuser"
 FUNCTION_KEY = "bench-function-key"
 TARGETS_MS = {
     "search": 100,
+    "search_broad": 100,
     "release": 20,
     "collection": 50,
     "user_stats": 250,
     "user_stats_memo": 250,
 }
+# Computing a 10,000-item collection's statistics takes about a second: fewer rounds of it.
+COMPUTED_ITERATIONS = int(os.environ.get("BENCH_API_COMPUTED_ITERATIONS", "40"))
 WORDS = [
     "love",
     "night",
@@ -297,14 +302,34 @@ def _scenarios(url: str, size: int) -> dict[str, list[tuple[str, dict[str, str],
         if rng.random() < 0.2:
             query["q"] = rng.choice(WORDS)
         collection.append(("api_collection", query, {"username": USERNAME}))
+    # The broad tier on its own: one common word, relevance, facets (5-25 % of all documents
+    # match each of these words in the synthetic data).
+    broad = [("api_search", {"q": rng.choice(WORDS)}, {}) for _ in range(400)]
+    stats = ("api_user_stats", {}, {"username": USERNAME})
     return {
         "search": searches,
+        "search_broad": broad,
         "release": [("api_release", {}, {"id": str(rng.choice(ids))}) for _ in range(400)],
         "collection": collection,
-        "user_stats": [("api_user_stats", {}, {"username": USERNAME})] * 400,
+        # what a request costs: the statistics stored when the data last changed (memo off)
+        "user_stats": [stats] * 400,
+        # the computation itself, cold (nothing stored, memo off): what a sync or swap pays
+        "user_stats_computed": [stats] * COMPUTED_ITERATIONS,
         # the same requests answered from the fingerprint-checked memo (data unchanged since)
-        "user_stats_memo": [("api_user_stats", {}, {"username": USERNAME})] * 400,
+        "user_stats_memo": [stats] * 400,
     }
+
+
+def _prepare(url: str, scenario: str) -> None:
+    """Per scenario: the per-process memo only where measured, and the stored statistics
+    present (as after a sync) or absent (cold computation)."""
+    memo.USER_STATS.enabled = scenario == "user_stats_memo"
+    memo.USER_STATS.clear()
+    with psycopg.connect(url, autocommit=True) as conn:
+        if scenario == "user_stats_computed":
+            conn.execute("DELETE FROM account.user_stats")
+        elif scenario == "user_stats":
+            user_stats_store.refresh_user_stats(conn, USERNAME)
 
 
 def _time(call: Callable[[], Any]) -> float:
@@ -327,12 +352,19 @@ def _measure(url: str, iterations: int, size: int, plans: dict[str, str]) -> dic
         assert response.status == 200, response.body[:300]
 
     for scenario, requests in scenarios.items():
-        memo.USER_STATS.enabled = scenario != "user_stats"  # cold: computed every time
+        _prepare(url, scenario)
         direct(*requests[0])  # warm the pool and caches
         out[f"{scenario} query layer"] = _percentiles(
             [_time(lambda r=r: direct(*r)) for r in requests[:iterations]]
         )
     memo.USER_STATS.enabled = True
+    with psycopg.connect(url, autocommit=True) as conn:  # what a finished sync pays
+        out["user_stats_refresh after sync"] = _percentiles(
+            [
+                _time(lambda: user_stats_store.refresh_user_stats(conn, USERNAME))
+                for _ in range(min(iterations, COMPUTED_ITERATIONS))
+            ]
+        )
 
     with read_transaction(settings) as conn:
 
@@ -350,6 +382,16 @@ def _measure(url: str, iterations: int, size: int, plans: dict[str, str]) -> dic
         plans[f"{size}: search 'midnight fever' (page + facets)"] = _explain(
             conn, search_queries.SearchQuery(q="midnight fever")
         )
+        plans[f"{size}: search 'love' (broad: candidates page)"] = _explain(
+            conn, search_queries.SearchQuery(q="love")
+        )
+        plans[f"{size}: search 'love' (broad: sampled facets)"] = _explain(
+            conn, search_queries.SearchQuery(q="love"), facets=True
+        )
+        plans[f"{size}: search 'love' sort=year (broad: ordered index walk)"] = _explain(
+            conn, search_queries.SearchQuery(q="love", sort="year", facets=False)
+        )
+        plans[f"{size}: user statistics, roles (the slowest statement)"] = _explain_roles(conn)
         plans[f"{size}: search 'jesper dahlback' type=release genre=Jazz"] = _explain(
             conn, search_queries.SearchQuery(q="jesper dahlback", type="release", genre="Jazz")
         )
@@ -380,7 +422,7 @@ def _measure(url: str, iterations: int, size: int, plans: dict[str, str]) -> dic
             assert response.status_code == 200, response.text[:300]
 
         for scenario, requests in scenarios.items():
-            memo.USER_STATS.enabled = scenario != "user_stats"
+            _prepare(url, scenario)
             over_http(*requests[0])
             out[f"{scenario} local runner"] = _percentiles(
                 [_time(lambda r=r: over_http(*r)) for r in requests[:iterations]]
@@ -389,12 +431,32 @@ def _measure(url: str, iterations: int, size: int, plans: dict[str, str]) -> dic
     return out
 
 
-def _explain(conn: psycopg.Connection, query: search_queries.SearchQuery) -> str:
+def _explain(
+    conn: psycopg.Connection, query: search_queries.SearchQuery, *, facets: bool = False
+) -> str:
     statements = search_queries.build(conn, query)
+    statement = statements.sample_facets if facets else statements.statement
+    if statement is None:
+        return "(not a broad query at this size: page and facets in one statement, above)"
     rows = conn.execute(
-        sql.SQL("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {}").format(statements.statement),
+        sql.SQL("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {}").format(statement),
         statements.params,
     ).fetchall()
+    return "\n".join(r[0] for r in rows)
+
+
+def _explain_roles(conn: psycopg.Connection) -> str:
+    """EXPLAIN of the credited-roles statement of the user statistics (captured as run)."""
+    seen: list[Any] = []
+
+    class Capturing:
+        def execute(self, query: Any, params: Any = None) -> Any:
+            seen.append((query, params))
+            return conn.execute(query, params)
+
+    stats_queries._roles(Capturing(), {"username": USERNAME, "top": 10})  # type: ignore[arg-type]
+    query, params = seen[0]
+    rows = conn.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + query, params).fetchall()
     return "\n".join(r[0] for r in rows)
 
 

@@ -121,6 +121,17 @@ CREATE INDEX search_documents_genres ON search_documents USING gin (genres);
 CREATE INDEX search_documents_styles ON search_documents USING gin (styles);
 CREATE INDEX search_documents_year ON search_documents (entity_type, year, entity_id);
 CREATE INDEX search_documents_title ON search_documents (entity_type, title_key, entity_id);
+-- For broad queries (shared/queries/search.py): each sort's exact key, so a page of a query that
+-- matches a large part of the documents is an ordered index walk that stops after `limit`
+-- matches instead of sorting all of them; and the title words alone, so the candidates ranked
+-- for relevance include the documents whose title matches (not only those found first).
+CREATE INDEX search_documents_year_asc
+    ON search_documents ((coalesce(year, 9999)), entity_type, entity_id);
+CREATE INDEX search_documents_year_desc
+    ON search_documents ((coalesce(year, -1)), entity_type, entity_id);
+CREATE INDEX search_documents_title_sort ON search_documents (title_key, entity_type, entity_id);
+CREATE INDEX search_documents_title_tsv
+    ON search_documents USING gin (to_tsvector('simple', title_key::text));
 ANALYZE search_documents;
 
 -- 4. search_words: the vocabulary of the search documents (each lexeme once, with how many
