@@ -50,6 +50,8 @@ class FinalizeResult:
     dropped_schemas: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     already_finalized: bool = False
+    # Seconds per build step that ran (keys, indexes, ANALYZE, API structures; see build_plan).
+    build_steps: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         data = asdict(self)
@@ -137,7 +139,7 @@ def finalize_month(
     record_tables = {table: entity for entity, tables in ENTITY_TABLES.items() for table in tables}
     steps = plan_build(read_sql("finalize_indexes.sql"), ALL_TABLES, weights, record_tables)
     try:
-        run_build(
+        build_steps = run_build(
             lambda: connect(settings, autocommit=True),
             schema,
             steps,
@@ -168,6 +170,7 @@ def finalize_month(
         rows_per_table=rows_per_table,
         seconds=timings,
         warnings=warnings,
+        build_steps={name: round(value, 3) for name, value in build_steps.items()},
     )
     started = time.perf_counter()
     result = _swap(conn, dump_date, schema, result)

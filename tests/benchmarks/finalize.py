@@ -21,7 +21,10 @@ from typing import Any
 
 import psycopg
 
+from shared.dumps.tables import ALL_TABLES, ENTITY_TABLES
 from shared.loading import finalize_month
+from shared.loading.build_plan import plan_build
+from shared.loading.schema import read_sql
 from shared.settings import get_settings, load_settings
 from tests.benchmarks._report import write_section
 from tests.benchmarks.dumps import ENTITIES, _create_database, _drop_database, _dump_file, _run
@@ -73,7 +76,24 @@ def _finalize(url: str, chunks: dict[str, int], sessions: int) -> dict[str, Any]
             conn, MONTH, expected_chunks=chunks, settings=settings, sessions=sessions
         )
     seconds = {key: round(value, 2) for key, value in result.seconds.items()}
-    return {**seconds, "rows": int(rows)}
+    slowest = sorted(result.build_steps.items(), key=lambda item: -item[1])[:5]
+    return {
+        **seconds,
+        "rows": int(rows),
+        "critical_path": round(_critical_path(result.build_steps), 2),
+        "slowest_steps": dict(slowest),
+    }
+
+
+def _critical_path(step_seconds: dict[str, float]) -> float:
+    """The longest chain of dependent steps: the build's duration with unlimited sessions."""
+    record_tables = {t: entity for entity, tables in ENTITY_TABLES.items() for t in tables}
+    steps = plan_build(read_sql("finalize_indexes.sql"), ALL_TABLES, {}, record_tables)
+    finish: dict[str, float] = {}
+    for step in steps:  # plan_build lists every step after the steps it waits for
+        start = max((finish[name] for name in step.after), default=0.0)
+        finish[step.name] = start + step_seconds.get(step.name, 0.0)
+    return max(finish.values(), default=0.0)
 
 
 def _write_doc(results: dict[str, Any]) -> None:
@@ -84,7 +104,8 @@ def _write_doc(results: dict[str, Any]) -> None:
         "## Finalize: one session against parallel sessions",
         "",
         f"Measured by `python -m tests.benchmarks finalize` on {platform.node()} "
-        f"({os.cpu_count()} CPUs; PostgreSQL on the same machine). One month of "
+        f"({os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end; PostgreSQL "
+        "on the same machine). One month of "
         f"{results['records_per_entity']:,} synthetic records per entity "
         f"({many['rows']:,} rows in all tables), loaded once and finalized in two copies of that "
         "database (same run): keys, indexes, ANALYZE and the API's structures.",
@@ -97,9 +118,15 @@ def _write_doc(results: dict[str, Any]) -> None:
             f"| {label.split('_')[0]} | {run['validate']} | {run['indexes_and_analyze']} | "
             f"{run['swap']} |"
         )
+    one = runs["1_session"]
+    ceiling = round(one["indexes_and_analyze"] / one["critical_path"], 2)
+    slowest = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in one["slowest_steps"].items())
     body += [
         "",
         f"Speed-up with {sessions} sessions: **{results['ratio']}×** (bounded by the CPUs the "
         "server has: here every session competes with the others on the same cores).",
+        f"Longest chain of dependent steps (one session's step times): {one['critical_path']} s, "
+        f"so at most {ceiling}× with unlimited cores and sessions. Slowest steps (one session): "
+        f"{slowest}.",
     ]
     write_section("finalize", body)
