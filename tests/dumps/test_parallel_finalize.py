@@ -160,3 +160,12 @@ def test_a_failing_build_step_fails_finalize_and_swaps_nothing(
     assert result.previous_dump_date == MONTH
     assert counts(conn, "discogs") == before
     assert catalog(conn, "discogs") == catalog(conn, "discogs_previous")
+
+
+def test_finalize_sessions_default_to_the_loader_budget_capped_at_the_server_cores(
+    settings: Settings,
+) -> None:
+    assert settings.model_copy(update={"loader_max_connections": 32}).finalize_sessions == 8
+    assert settings.model_copy(update={"loader_max_connections": 4}).finalize_sessions == 4
+    explicit = settings.model_copy(update={"finalize_parallelism": 3, "loader_max_connections": 32})
+    assert explicit.finalize_sessions == 3
