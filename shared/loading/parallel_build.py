@@ -94,12 +94,12 @@ def run_build(
     """
     scheduler = _Scheduler(steps)
     seconds: dict[str, float] = {}
-    connections: list[psycopg.Connection] = []
+    running: set[psycopg.Connection] = set()  # sessions inside a step right now
     lock = threading.Lock()
 
     def cancel_others(own: psycopg.Connection | None) -> None:
         with lock:
-            for other in connections:
+            for other in running:
                 if other is not own and not other.closed:
                     other.cancel_safe()
 
@@ -112,12 +112,15 @@ def run_build(
                 try:
                     if conn is None:
                         conn = connect()
-                        with lock:
-                            connections.append(conn)
+                    with lock:
+                        running.add(conn)
                     ran = _run_step(conn, schema, step, scripts)
                 except Exception as exc:  # any failure stops the build and is re-raised below
                     error = exc
                     ran = False
+                finally:
+                    with lock:
+                        running.discard(conn)  # type: ignore[arg-type]
                 if ran:
                     with lock:
                         seconds[step.name] = time.perf_counter() - started

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import time
 from collections.abc import Iterator
 
 import psycopg
@@ -138,12 +139,19 @@ def test_a_failing_build_step_fails_finalize_and_swaps_nothing(
     assert counts(conn, "discogs") == before
     assert conn.execute("SELECT to_regnamespace(%s)", (schema,)).fetchone()[0] is not None
     assert conn.execute("SELECT to_regclass('discogs_previous.releases')").fetchone()[0] is None
-    # Every session of the build is gone (no open transaction holding locks on the month).
-    busy = conn.execute(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-        "AND pid <> pg_backend_pid() AND state <> 'idle'"
-    ).fetchone()[0]
-    assert busy == 0
+    # No session of the build holds a lock on the month any more (a closed session's backend
+    # may take a moment to exit, so look a few times).
+    for _ in range(50):
+        holders = conn.execute(
+            "SELECT count(DISTINCT l.pid) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND l.pid <> pg_backend_pid()",
+            (schema,),
+        ).fetchone()[0]
+        if holders == 0:
+            break
+        time.sleep(0.2)
+    assert holders == 0
     # Fixed, the retried finalize resumes (keys already built are kept) and swaps.
     kept = conn.execute(
         "SELECT count(*) FROM pg_indexes WHERE schemaname = %s", (schema,)
