@@ -56,7 +56,10 @@ def dump_fetch(msg: func.QueueMessage) -> None:
     except MessageError as exc:
         log.error("dropping a foreign fetch message: %s", exc)
         return
-    options = FetchOptions(server_copy=BlobServerCopy() if use_server_copy(settings) else None)
+    options = FetchOptions(
+        server_copy=BlobServerCopy() if use_server_copy(settings) else None,
+        split_while_fetching=True,  # where the file streams through us (not a server-side copy)
+    )
     log.info("fetch %s/%s: %s", message.run, message.file, handle_fetch(settings, message, options))
 
 

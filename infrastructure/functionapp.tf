@@ -14,6 +14,7 @@ locals {
     DATABASE_STATEMENT_TIMEOUT_MS    = tostring(var.database_statement_timeout_ms)
     RUN_MIGRATIONS_ON_START          = tostring(var.run_migrations_on_start)
     LOADER_MAX_CONNECTIONS           = tostring(var.loader_max_connections)
+    FINALIZE_PARALLELISM             = tostring(var.finalize_parallelism)
 
     # Host and app storage through the managed identity. AzureWebJobsStorage is set to "" on
     # purpose: the provider otherwise writes a key-based connection string (empty key with shared

@@ -397,6 +397,12 @@ variable "loader_max_connections" {
   default     = 8
 }
 
+variable "finalize_parallelism" {
+  description = "FINALIZE_PARALLELISM: sessions building a month's indexes at once (0: min(LOADER_MAX_CONNECTIONS, 8))."
+  type        = number
+  default     = 0
+}
+
 variable "database_connect_timeout_seconds" {
   description = "DATABASE_CONNECT_TIMEOUT_SECONDS"
   type        = number

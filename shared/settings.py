@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     loader_max_connections: int = Field(
         8, ge=1, le=1000, description="Upper bound on concurrent loader database connections."
     )
+    finalize_parallelism: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description=(
+            "Database sessions that build a month's keys and indexes at once during finalize; "
+            "0 derives min(LOADER_MAX_CONNECTIONS, 8) (see finalize_sessions)."
+        ),
+    )
 
     # --- Storage (host storage account; connection string locally, identity in Azure) -------
     storage_connection_string: str | None = Field(None, alias="AzureWebJobsStorage")
@@ -171,6 +180,13 @@ class Settings(BaseSettings):
                 "or AzureWebJobsStorage__accountName (managed identity)"
             )
         return self
+
+    @property
+    def finalize_sessions(self) -> int:
+        """Sessions of the parallel finalize. Finalize runs when every loader is done, so it reuses
+        the loaders' connection budget; 8 is the vCore count of the target server (one index build
+        per core: more sessions only queue on the CPU)."""
+        return self.finalize_parallelism or min(self.loader_max_connections, 8)
 
     @property
     def queue_names(self) -> list[str]:

@@ -11,8 +11,11 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from shared.db.connection import connect
 from shared.dumps.entities import ENTITIES
 from shared.dumps.tables import ALL_TABLES, ENTITY_TABLES
+from shared.loading.build_plan import API_STRUCTURES_STEP, plan_build
+from shared.loading.parallel_build import BuildError, run_build
 from shared.loading.schema import (
     PREVIOUS_SCHEMA,
     SERVED_SCHEMA,
@@ -48,6 +51,8 @@ class FinalizeResult:
     dropped_schemas: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     already_finalized: bool = False
+    # Seconds per build step that ran (keys, indexes, ANALYZE, API structures; see build_plan).
+    build_steps: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         data = asdict(self)
@@ -64,6 +69,7 @@ def finalize_month(
     *,
     expected_chunks: dict[str, int] | None,
     settings: Settings,
+    sessions: int | None = None,
 ) -> FinalizeResult:
     """Publish a loaded month as the served schema `discogs`; idempotent.
 
@@ -74,12 +80,16 @@ def finalize_month(
        ledger's sums.
     3. Release scope `collection`: prune to referenced releases and what they point to.
     4. Primary keys and indexes (b-tree on ids, pg_trgm and full-text GIN for search; none on
-       unbounded text), then ANALYZE, in one transaction (a failure leaves nothing half-built).
+       unbounded text), ANALYZE and the API's structures, on `sessions` connections at once
+       (default FINALIZE_PARALLELISM; see build_plan). Each key or index commits alone; a failure
+       stops the build and raises, nothing is swapped, and a retry resumes the build (steps
+       already done are skipped; the validation and pruning of steps 2-3 are not redone).
     5. One short transaction: `discogs_previous` is retired (dropped after commit), `discogs`
        becomes `discogs_previous`, `import_YYYYMMDD` becomes `discogs`. Readers see the old
        month until that commit and the new one after it.
     A month already served returns its stored result with `already_finalized=True`.
-    Pass an idle connection (autocommit, or no transaction open).
+    `conn` may have a transaction open (the pipeline's finalize decision): it only reads the
+    bookkeeping and runs the swap; the work on the month's tables uses connections of its own.
     """
     timings: dict[str, float] = {}
     warnings: list[str] = []
@@ -104,35 +114,48 @@ def finalize_month(
     timings["ledger"] = time.perf_counter() - started
 
     with conn.transaction():
-        built = _indexes_built(conn, schema)  # a retry after a failed swap: already validated
-    started = time.perf_counter()
-    with conn.transaction():
-        set_search_path(conn, schema)
-        rows_per_table = _row_counts(conn)
-        if not built:
-            _validate(dump_date, rows_per_table, ledger_rows)
-    timings["validate"] = time.perf_counter() - started
+        # A retry: validated (and pruned) before, the rows are final; resume the build.
+        prepared = _prepared(conn, dump_date) or _indexes_built(conn, schema)
+    # Everything that touches the month's tables runs on sessions of its own, never on `conn`: in
+    # the pipeline `conn` holds the finalize decision's transaction open until the swap, and a
+    # lock it took on an import table would block the key builds of the other sessions.
+    with connect(settings, autocommit=True) as work:
+        started = time.perf_counter()
+        with work.transaction():
+            set_search_path(work, schema)
+            rows_per_table = _row_counts(work)
+            if not prepared:
+                _validate(dump_date, rows_per_table, ledger_rows)
+                if scope == "collection":
+                    _prune_to_collection(work, warnings)
+                    rows_per_table = _row_counts(work)
+                work.execute(
+                    "UPDATE loader.months SET prepared_at = now() WHERE dump_date = %s",
+                    (dump_date,),
+                )
+            weights = _table_sizes(work, schema)
+        timings["validate"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    if not built:
-        with conn.transaction():
-            set_search_path(conn, schema)
-            if scope == "collection":
-                _prune_to_collection(conn, warnings)
-                rows_per_table = _row_counts(conn)
-            conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            try:
-                conn.execute(read_sql("finalize_indexes.sql"))
-            except psycopg.errors.UniqueViolation as exc:
-                detail = exc.diag.message_detail or str(exc)
-                raise FinalizeError(
-                    f"dump {dump_date} failed validation: ids are not unique "
-                    f"({exc.diag.table_name}: {detail})"
-                ) from None
+    record_tables = {table: entity for entity, tables in ENTITY_TABLES.items() for table in tables}
+    steps = plan_build(read_sql("finalize_indexes.sql"), ALL_TABLES, weights, record_tables)
+    try:
+        build_steps = run_build(
+            lambda: connect(settings, autocommit=True),
+            schema,
+            steps,
+            sessions or settings.finalize_sessions,
             # The HTTP API's search documents and credit roles (issue 6; SQL in shared/queries).
-            conn.execute(load_sql("api_structures"))
-            for table in ALL_TABLES:
-                conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
+            {API_STRUCTURES_STEP: lambda: load_sql("api_structures")},
+        )
+    except BuildError as exc:
+        if isinstance(exc.error, psycopg.errors.UniqueViolation):
+            detail = exc.error.diag.message_detail or str(exc.error)
+            raise FinalizeError(
+                f"dump {dump_date} failed validation: ids are not unique "
+                f"({exc.error.diag.table_name}: {detail})"
+            ) from None
+        raise FinalizeError(f"dump {dump_date}: {exc}") from exc
     timings["indexes_and_analyze"] = time.perf_counter() - started
 
     chunks = {entity: ledger[entity]["chunks"] for entity in ledger}
@@ -148,6 +171,7 @@ def finalize_month(
         rows_per_table=rows_per_table,
         seconds=timings,
         warnings=warnings,
+        build_steps={name: round(value, 3) for name, value in build_steps.items()},
     )
     started = time.perf_counter()
     result = _swap(conn, dump_date, schema, result)
@@ -240,6 +264,23 @@ def _validate(
             problems.append(f"{table}: {count} rows but the ledger says {ledger_count}")
     if problems:
         raise FinalizeError(f"dump {dump_date} failed validation: " + "; ".join(problems))
+
+
+def _prepared(conn: psycopg.Connection, dump_date: datetime.date) -> bool:
+    row = conn.execute(
+        "SELECT prepared_at IS NOT NULL FROM loader.months WHERE dump_date = %s", (dump_date,)
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _table_sizes(conn: psycopg.Connection, schema: str) -> dict[str, int]:
+    """Bytes per table of the month (how big each table's build steps are)."""
+    rows = conn.execute(
+        "SELECT c.relname, pg_relation_size(c.oid) FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r'",
+        (schema,),
+    ).fetchall()
+    return {str(name): int(size) for name, size in rows}
 
 
 def _indexes_built(conn: psycopg.Connection, schema: str) -> bool:

@@ -53,6 +53,7 @@ class BlockWriter:
         *,
         hashing: bool,
         on_block: Callable[[int], None] | None = None,
+        on_staged: Callable[[bytes], None] | None = None,
     ) -> None:
         self._blob = blob
         self._attempt = attempt
@@ -63,6 +64,7 @@ class BlockWriter:
         self._hash = hashlib.sha256() if hashing and start.offset == 0 else None
         self._buffer = bytearray()
         self._on_block = on_block
+        self._on_staged = on_staged  # sees every staged block's bytes, in order (the split)
 
     @property
     def sha256(self) -> str | None:
@@ -85,6 +87,8 @@ class BlockWriter:
             self._hash.update(data)
         self.blocks += 1
         self.offset += len(data)
+        if self._on_staged:
+            self._on_staged(data)
         if self._on_block:
             self._on_block(self.offset)
 

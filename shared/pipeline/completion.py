@@ -45,7 +45,10 @@ def finalize_if_complete(
     run_id: str,
     attempt: int,
     finalizer: FinalizeFn | None = None,
+    *,
+    conn: psycopg.Connection | None = None,
 ) -> Decision:
+    """Decide (and run) the month's finalize; `conn` (idle, e.g. the loader's) saves a session."""
     dump_date = dump_date_of(run_id)
     inner = finalizer or month_finalizer(settings, dump_date)
 
@@ -53,8 +56,11 @@ def finalize_if_complete(
         _set_state(store, run_id, attempt, RunState.FINALIZING, None)
         return inner(conn, expected)
 
-    with connect(settings) as conn:
+    if conn is not None:
         decision, detail = try_finalize(conn, dump_date, attempt, announced)
+    else:
+        with connect(settings) as own:
+            decision, detail = try_finalize(own, dump_date, attempt, announced)
     if decision == Decision.SUCCEEDED:
         _set_state(store, run_id, attempt, RunState.SUCCEEDED, None)
         clean_up(settings, run_id)

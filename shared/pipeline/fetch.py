@@ -27,7 +27,9 @@ from shared.pipeline.blocks import (
     resume_point,
 )
 from shared.pipeline.checksums import ChecksumFormatError, parse_checksums
+from shared.pipeline.completion import finalize_if_complete
 from shared.pipeline.entities import CHECKSUM, ENTITIES
+from shared.pipeline.fetchsplit import SplitTotals, StreamingSplit
 from shared.pipeline.messages import FetchMessage, SplitMessage
 from shared.pipeline.model import FileState, FileStatus, check_digest
 from shared.pipeline.runstore import RunConflictError, RunStore
@@ -41,6 +43,7 @@ from shared.pipeline.source import (
     http_client,
     open_stream,
 )
+from shared.pipeline.split import complete_split
 from shared.settings import Settings
 from shared.storage import clients
 
@@ -60,6 +63,9 @@ class FetchOptions:
     server_copy: ServerCopy | None = None  # None: stream only (Azurite cannot copy from a URL)
     copy_poll_seconds: float = 20.0
     http: httpx.Client | None = field(default=None, repr=False)
+    # Decompress, chunk and enqueue while streaming (fetchsplit); the function app turns it on.
+    split_while_fetching: bool = False
+    gzip_implementation: str = "isal"
 
 
 def use_server_copy(settings: Settings) -> bool:
@@ -262,52 +268,87 @@ def _stream(
         return "ignored: another instance claimed this file"
     start = resume_point(blob, message.attempt)
     resumes = restarts = 0
+    # Split while fetching only when every byte passes through this invocation (a fetch that
+    # resumes staged blocks after a crash cannot read them back: the ordinary split follows).
+    inline = options.split_while_fetching and start.offset == 0
+    splitter = _splitter(settings, store, message) if inline else None
 
     def on_block(offset: int) -> None:
         _update(store, message, bytes_fetched=offset, heartbeat_at=lifecycle.now())
 
+    def on_staged(data: bytes) -> None:
+        if splitter is not None:
+            splitter.feed(data)
+
     writer = BlockWriter(
-        blob, message.attempt, options.block_bytes, start, hashing=True, on_block=on_block
+        blob,
+        message.attempt,
+        options.block_bytes,
+        start,
+        hashing=True,
+        on_block=on_block,
+        on_staged=on_staged if inline else None,
     )
-    for attempt_number in range(options.inline_retries + 1):
-        try:
-            with open_stream(http, file.url, writer.offset) as opened:
-                if writer.offset and opened.start == 0:
-                    # The host ignored Range: start over cleanly (same block ids are overwritten).
-                    restarts += 1
-                    writer = BlockWriter(
-                        blob,
-                        message.attempt,
-                        options.block_bytes,
-                        ResumePoint(0, 0),
-                        hashing=True,
-                        on_block=on_block,
+    try:
+        for attempt_number in range(options.inline_retries + 1):
+            try:
+                with open_stream(http, file.url, writer.offset) as opened:
+                    if writer.offset and opened.start == 0:
+                        # The host ignored Range: start over cleanly (same block ids are
+                        # overwritten), and the splitter with it (from its checkpoint).
+                        restarts += 1
+                        if splitter is not None:
+                            splitter.abandon()
+                            splitter = _splitter(settings, store, message)
+                        writer = BlockWriter(
+                            blob,
+                            message.attempt,
+                            options.block_bytes,
+                            ResumePoint(0, 0),
+                            hashing=True,
+                            on_block=on_block,
+                            on_staged=on_staged if inline else None,
+                        )
+                    elif writer.offset:
+                        resumes += 1
+                    writer.write_all(opened.response.iter_raw())
+                    size = writer.commit()
+                    if opened.total is not None and size != opened.total:
+                        raise TransientSourceError(
+                            f"{file.url}: got {size} of {opened.total} bytes"
+                        )
+                break
+            except TransientSourceError as exc:
+                writer.discard_partial()
+                log.warning("fetch of %s broke at %d bytes: %s", file.name, writer.offset, exc)
+                if attempt_number == options.inline_retries:
+                    _update(
+                        store,
+                        message,
+                        fetch_resumes=file.fetch_resumes + resumes,
+                        fetch_restarts=file.fetch_restarts + restarts,
                     )
-                elif writer.offset:
-                    resumes += 1
-                writer.write_all(opened.response.iter_raw())
-                size = writer.commit()
-                if opened.total is not None and size != opened.total:
-                    raise TransientSourceError(f"{file.url}: got {size} of {opened.total} bytes")
-            break
-        except TransientSourceError as exc:
-            writer.discard_partial()
-            log.warning("fetch of %s broke at %d bytes: %s", file.name, writer.offset, exc)
-            if attempt_number == options.inline_retries:
-                _update(
-                    store,
-                    message,
-                    fetch_resumes=file.fetch_resumes + resumes,
-                    fetch_restarts=file.fetch_restarts + restarts,
-                )
-                raise
+                    raise
+        totals = splitter.finish() if splitter is not None else None
+    except BaseException:
+        if splitter is not None:
+            splitter.abandon()
+        raise
     _update(
         store,
         message,
         fetch_resumes=file.fetch_resumes + resumes,
         fetch_restarts=file.fetch_restarts + restarts,
     )
-    return _finish(settings, store, message, file, size=size, sha256=writer.sha256)
+    return _finish(settings, store, message, file, size=size, sha256=writer.sha256, split=totals)
+
+
+def _splitter(settings: Settings, store: RunStore, message: FetchMessage) -> StreamingSplit:
+    """A splitter resuming from the file's split checkpoint (0 for a new file)."""
+    current = store.get_file(message.run, message.attempt, message.file)
+    resume_from = current.next_sequence if current else 0
+    split_message = SplitMessage(run=message.run, attempt=message.attempt, entity=message.file)
+    return StreamingSplit(settings, store, split_message, resume_from)
 
 
 def _finish(
@@ -318,12 +359,24 @@ def _finish(
     *,
     size: int,
     sha256: str | None,
+    split: SplitTotals | None = None,
 ) -> str:
-    """Record the fetched file, verify it when its hash is known, and enqueue its split."""
+    """Record the fetched file, verify it when its hash is known, and enqueue its split (or, when
+    it was split while fetching, publish its chunk count)."""
     if sha256 is not None and (reason := check_digest(file.expected_sha256, sha256)):
         _update(store, message, bytes_fetched=size, sha256=sha256)
         lifecycle.fail_file(store, message.run, message.attempt, message.file, reason)
         return f"failed: {reason}"
+    if split is not None and sha256 is not None:
+        _update(store, message, bytes_fetched=size, sha256=sha256, error=None, retry_at=None)
+        split_message = SplitMessage(run=message.run, attempt=message.attempt, entity=message.file)
+        complete_split(settings, store, split_message, split.chunks, split.records, sha256)
+        lifecycle.note_fetched(store, message.run, message.attempt)
+        finalize_if_complete(settings, store, message.run, message.attempt)
+        return (
+            f"verified and split while fetching: {size} bytes, {split.chunks} chunks "
+            f"({split.sent} enqueued now, {split.records} records)"
+        )
     state = FileState.VERIFIED if sha256 else FileState.FETCHED
     _update(
         store, message, state=state, bytes_fetched=size, sha256=sha256, error=None, retry_at=None

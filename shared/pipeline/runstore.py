@@ -178,6 +178,11 @@ class RunStore:
     def record_chunk(self, run_id: str, attempt: int, chunk: ChunkStatus) -> ChunkStatus:
         """Store a chunk's outcome; a loaded chunk is never downgraded by a late failure."""
         partition, row = _partition(run_id, attempt), f"chunk-{chunk.entity}-{chunk.seq:06d}"
+        if chunk.state == ChunkState.LOADED:
+            # Loaded is final and wins over any state: one blind write, no read first (a late
+            # failure writes with the ETag it read, so it fails and then sees the loaded row).
+            self._table.upsert_entity(_to_entity(chunk, partition, row), mode=UpdateMode.REPLACE)
+            return chunk
         for _ in range(_MAX_OPTIMISTIC_TRIES):
             try:
                 current = self._table.get_entity(partition, row)

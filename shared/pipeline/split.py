@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from shared.db.connection import connect
 from shared.pipeline import lifecycle, queues
@@ -26,6 +27,11 @@ from shared.pipeline.model import FileState, FileStatus, check_digest
 from shared.pipeline.runstore import RunConflictError, RunStore
 from shared.settings import Settings
 from shared.storage import clients
+
+if TYPE_CHECKING:
+    from azure.storage.blob import ContainerClient
+
+    from shared.dumps.chunking import Chunk
 
 log = logging.getLogger(__name__)
 
@@ -77,19 +83,7 @@ def handle_split(settings: Settings, message: SplitMessage, options: SplitOption
             records += chunk.record_count
             if chunk.sequence < resume_from:
                 continue  # cut and enqueued by an earlier, interrupted split
-            name = chunk_blob_name(message.run, message.attempt, message.entity, chunk.sequence)
-            chunks_container.upload_blob(name, chunk.data, overwrite=True, max_concurrency=4)
-            queues.send_load(
-                settings,
-                LoadMessage(
-                    run=message.run,
-                    attempt=message.attempt,
-                    entity=message.entity,
-                    seq=chunk.sequence,
-                    blob=name,
-                    offset=chunk.first_byte_offset,
-                ),
-            )
+            send_chunk(settings, chunks_container, message, chunk)
             file.next_sequence, file.split_bytes_in = count, reader.bytes_read
             file.records_split = records
             try:
@@ -120,20 +114,40 @@ def handle_split(settings: Settings, message: SplitMessage, options: SplitOption
         reason = f"blob changed after fetch: {file.sha256} then {sha256}"
         lifecycle.fail_file(store, message.run, message.attempt, message.entity, reason)
         return f"failed: {reason}"
-    _complete(settings, store, message, file, count, records, sha256)
+    complete_split(settings, store, message, count, records, sha256)
     finalize_if_complete(settings, store, message.run, message.attempt, options.finalizer)
     return f"split into {count} chunks ({sent} enqueued now, {records} records)"
 
 
-def _complete(
+def send_chunk(
+    settings: Settings, container: ContainerClient, message: SplitMessage, chunk: Chunk
+) -> None:
+    """Upload one chunk and enqueue its load (the split, and the split while fetching)."""
+    name = chunk_blob_name(message.run, message.attempt, message.entity, chunk.sequence)
+    container.upload_blob(name, chunk.data, overwrite=True, max_concurrency=4)
+    queues.send_load(
+        settings,
+        LoadMessage(
+            run=message.run,
+            attempt=message.attempt,
+            entity=message.entity,
+            seq=chunk.sequence,
+            blob=name,
+            offset=chunk.first_byte_offset,
+        ),
+    )
+
+
+def complete_split(
     settings: Settings,
     store: RunStore,
     message: SplitMessage,
-    file: FileStatus,
     count: int,
     records: int,
     sha256: str,
 ) -> None:
+    """Record a whole, verified split and publish the entity's chunk count to the ledger."""
+
     def change(f: FileStatus) -> bool:
         f.state, f.chunks, f.next_sequence = FileState.SPLIT, count, count
         f.records_split, f.sha256, f.split_at = records, sha256, lifecycle.now()
