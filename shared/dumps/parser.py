@@ -19,23 +19,14 @@ from lxml import etree
 from shared.dumps.attributes import unexpected_attributes
 from shared.dumps.chunking import ChunkFormatError, body_start, body_stop, record_offsets
 from shared.dumps.entities import EntityTags, entity_tags
-from shared.dumps.records.artists import extract_artist
+from shared.dumps.extractors import extractor
 from shared.dumps.records.common import Output
-from shared.dumps.records.labels import extract_label
-from shared.dumps.records.masters import extract_master
-from shared.dumps.records.releases import extract_release
 from shared.dumps.sanitize import empty_blank_elements, strip_invalid_xml_bytes
 from shared.dumps.values import NULL, parse_copy_text
 
 BATCH_BYTES = 512 * 1024
 DEFAULT_RAW_MAX_BYTES = 64 * 1024
 
-EXTRACTORS: dict[str, Callable[[etree._Element, Output], str]] = {
-    "artists": extract_artist,
-    "labels": extract_label,
-    "masters": extract_master,
-    "releases": extract_release,
-}
 
 _RECORD_ID = re.compile(rb'<(?:release|master)\s+id="(\d+)"|<id>(\d+)</id>')
 _OPENING_ID = re.compile(rb'<(?:release|master)[^>]*?\sid="(\d+)"')
@@ -77,6 +68,7 @@ def parse_chunk(
     first_byte_offset: int = 0,
     keep_release_ids: Container[int] | None = None,
     raw_max_bytes: int = DEFAULT_RAW_MAX_BYTES,
+    compiled: bool | None = None,
 ) -> ParsedChunk:
     """Rows per table of one chunk (see `shared.dumps.tables.ENTITY_TABLES` for columns).
 
@@ -84,9 +76,12 @@ def parse_chunk(
     record sequence or a pretty-printed file also works). `keep_release_ids`, when given, keeps
     only releases with those ids (release scope `collection`). Raises ChunkFormatError when the
     root element is not the entity's; malformed records are returned in `quarantined`.
+    `compiled` picks the record extractor (None: the compiled one when built and not disabled
+    by CRATEDIGGER_PURE_PYTHON; both give identical results, see shared.dumps.extractors).
     """
+    extract = extractor(entity, compiled=compiled)
     with _no_cyclic_gc():
-        return _parse(data, entity, first_byte_offset, keep_release_ids, raw_max_bytes)
+        return _parse(data, entity, first_byte_offset, keep_release_ids, raw_max_bytes, extract)
 
 
 @contextlib.contextmanager
@@ -109,9 +104,9 @@ def _parse(
     first_byte_offset: int,
     keep_release_ids: Container[int] | None,
     raw_max_bytes: int,
+    extract: Callable[[etree._Element, Output], object],
 ) -> ParsedChunk:
     tags = entity_tags(entity)
-    extract = EXTRACTORS[entity]
     start = body_start(data[:4096], tags)
     body = data[start : body_stop(data, start, tags)]  # one copy of the chunk, not three
     base = first_byte_offset or start  # stream offset of the body's first byte
@@ -171,7 +166,7 @@ def _parse_batch(
     batch: list[tuple[int, int]],
     tags: EntityTags,
     parser: etree.XMLParser,
-    extract: Callable[[etree._Element, Output], str],
+    extract: Callable[[etree._Element, Output], object],
     out: Output,
     result: ParsedChunk,
     base: int,
@@ -212,7 +207,7 @@ def _parse_batch(
 def _extract_batch(
     records: list[etree._Element],
     record_tag: str,
-    extract: Callable[[etree._Element, Output], str],
+    extract: Callable[[etree._Element, Output], object],
     out: Output,
     result: ParsedChunk,
 ) -> bool:
@@ -243,7 +238,7 @@ def _extract_each(
     records: list[etree._Element],
     batch: list[tuple[int, int]],
     tags: EntityTags,
-    extract: Callable[[etree._Element, Output], str],
+    extract: Callable[[etree._Element, Output], object],
     out: Output,
     result: ParsedChunk,
     body: bytes,
