@@ -11,9 +11,13 @@ Python extractor, which does all quirk handling, unknown counting and quarantine
 Only struct fields of libxml2 are read and only lxml's public C API is called: lxml links
 libxml2 statically and Python loads extensions RTLD_LOCAL, so libxml2's own functions are not
 callable from here. Values are read as the UTF-8 libxml2 stores; a row is built in a C buffer
-and becomes one Python str (one object per row instead of one per element and value).
+with the marker bytes of `shared.dumps.values`, escaped for COPY into a per-table buffer as it
+is finished, and when the whole record succeeded each table gets one `bytes` of finished COPY
+lines (`Output.flush` joins them with the Python extractor's rows, in record order). So the
+Python objects made per record are one per table, not one per element, value and row.
 """
 
+from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.list cimport PyList_Append, PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.stdlib cimport free, malloc, realloc
@@ -208,8 +212,9 @@ cdef class CompiledExtractor:
     cdef char* row
     cdef Py_ssize_t length
     cdef Py_ssize_t capacity
-    cdef list lists
-    cdef Py_ssize_t sizes[MAX_TABLES]
+    cdef char* copy[MAX_TABLES]  # this record's COPY lines per table
+    cdef Py_ssize_t copy_length[MAX_TABLES]
+    cdef Py_ssize_t copy_capacity[MAX_TABLES]
     cdef readonly str name
     cdef readonly object fallback
     cdef public Py_ssize_t fallbacks
@@ -228,9 +233,15 @@ cdef class CompiledExtractor:
         if self.row is NULL:
             raise MemoryError()
         self.length = 0
+        for index in range(MAX_TABLES):
+            self.copy[index] = NULL
+            self.copy_length[index] = 0
+            self.copy_capacity[index] = 0
 
     def __dealloc__(self):
         free(self.row)
+        for index in range(MAX_TABLES):
+            free(self.copy[index])
 
     def __call__(self, cetree._Element record, object out):
         if not self.fast(record, out):
@@ -245,27 +256,25 @@ cdef class CompiledExtractor:
         if count > MAX_TABLES:
             return False
         for index in range(count):
-            self.sizes[index] = PyList_GET_SIZE(<list>PyList_GET_ITEM(lists, index))
-        self.lists = lists
+            self.copy_length[index] = 0
         self.length = 0
-        try:
-            if self.entity == E_RELEASES:
-                status = self.release(record._c_node)
-            elif self.entity == E_ARTISTS:
-                status = self.artist(record._c_node)
-            elif self.entity == E_LABELS:
-                status = self.label(record._c_node)
-            else:
-                status = self.master(record._c_node)
-        finally:
-            self.lists = None
-        if status == OK:
-            return True
-        for index in range(count):  # forget what this record appended
-            table = <list>PyList_GET_ITEM(lists, index)
-            if PyList_GET_SIZE(table) != self.sizes[index]:
-                del table[self.sizes[index]:]
-        return False
+        if self.entity == E_RELEASES:
+            status = self.release(record._c_node)
+        elif self.entity == E_ARTISTS:
+            status = self.artist(record._c_node)
+        elif self.entity == E_LABELS:
+            status = self.label(record._c_node)
+        else:
+            status = self.master(record._c_node)
+        if status != OK:
+            return False  # nothing was appended
+        for index in range(count):
+            if self.copy_length[index]:
+                PyList_Append(
+                    <list>PyList_GET_ITEM(lists, index),
+                    PyBytes_FromStringAndSize(self.copy[index], self.copy_length[index]),
+                )
+        return True
 
     # --- row buffer ---------------------------------------------------------------------------
 
@@ -322,14 +331,57 @@ cdef class CompiledExtractor:
         return 0
 
     cdef int emit(self, int table) except -1:
-        """The row built so far becomes a str appended to `table`; the buffer is reset."""
-        text = PyUnicode_DecodeUTF8(self.row, self.length, NULL)
+        """The row built so far, escaped for COPY text format (as `values.copy_bytes` does:
+        backslash, newline, CR and tab escaped; FIELD -> tab, NULL -> \\N), becomes a line of
+        `table`'s buffer; the row buffer is reset."""
+        cdef Py_ssize_t needed = self.copy_length[table] + 2 * self.length + 1
+        cdef Py_ssize_t capacity = self.copy_capacity[table]
+        cdef char* target
+        cdef char* bigger
+        cdef Py_ssize_t at
+        cdef Py_ssize_t i
+        cdef char c
+        if needed > capacity:
+            capacity = capacity * 2 if capacity else 4096
+            while capacity < needed:
+                capacity *= 2
+            bigger = <char*>realloc(self.copy[table], capacity)
+            if bigger is NULL:
+                raise MemoryError()
+            self.copy[table] = bigger
+            self.copy_capacity[table] = capacity
+        target = self.copy[table]
+        at = self.copy_length[table]
+        for i in range(self.length):
+            c = self.row[i]
+            if c == 1:
+                target[at] = 9
+            elif c == 3:
+                target[at] = 92
+                target[at + 1] = 78
+                at += 1
+            elif c == 92:
+                target[at] = 92
+                target[at + 1] = 92
+                at += 1
+            elif c == 10:
+                target[at] = 92
+                target[at + 1] = 110
+                at += 1
+            elif c == 13:
+                target[at] = 92
+                target[at + 1] = 114
+                at += 1
+            elif c == 9:
+                target[at] = 92
+                target[at + 1] = 116
+                at += 1
+            else:
+                target[at] = c
+            at += 1
+        target[at] = 10
+        self.copy_length[table] = at + 1
         self.length = 0
-        PyList_Append(<list>PyList_GET_ITEM(self.lists, table), text)
-        return 0
-
-    cdef int emit_object(self, int table, object text) except -1:
-        PyList_Append(<list>PyList_GET_ITEM(self.lists, table), text)
         return 0
 
     cdef int text_array(self, xmlNode* container, const char* tag, bint drop_digits) except -1:

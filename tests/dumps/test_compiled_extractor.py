@@ -22,8 +22,9 @@ from shared.dumps.extractors import (
 )
 from shared.dumps.generate import generate_dump
 from shared.dumps.parser import ParsedChunk, parse_chunk
-from shared.dumps.records.common import Output
+from shared.dumps.records.common import Output, copy_rows
 from shared.dumps.tables import ENTITY_TABLES
+from shared.dumps.values import copy_bytes, parse_copy_text
 from tests.dumps.samples import SAMPLES_2017, SINGLE_RECORDS, document, sample_bytes
 from tests.dumps.test_parser_quirks import CURRENT_RELEASE, OLD_RELEASE
 
@@ -310,7 +311,24 @@ def test_unknown_element_hands_the_record_to_the_python_extractor() -> None:
     assert extract.fallbacks == 1  # type: ignore[attr-defined]
     assert out.unknown == {"release/mood": 1}
     assert out.tables["unknown_fields"] == ["releases\x012\x01release/mood\x01<mood>dark</mood>"]
-    assert [row.split("\x01")[0] for row in out.tables["releases"]] == ["1", "2"]
+    # Record 1 as a finished COPY line (compiled), record 2 as a marker-joined row (Python).
+    first, second = out.tables["releases"]
+    assert isinstance(first, bytes) and first.startswith(b"1\t") and first.endswith(b"\n")
+    assert isinstance(second, str) and second.startswith("2\x01")
+    out.flush()
+    assert [row[0] for row in parse_copy_text(out.copy_data()["releases"].decode())] == ["1", "2"]
+    assert out.row_counts["releases"] == 2
+
+
+def test_copy_rows_keeps_order_and_counts_of_mixed_pieces() -> None:
+    rows = ["a\x01b\\\x03", "c\nd\x01\t"]
+    expected = copy_bytes(rows + rows + rows)
+    piece = copy_bytes(rows)  # what the compiled extractor appends: finished lines
+    assert piece.count(b"\n") == 2  # the escaped newline in a value is not a row end
+    assert copy_rows([piece, *rows, piece]) == (expected, 6)
+    assert copy_rows([*rows, piece, *rows]) == (expected, 6)
+    assert copy_rows([piece, piece, piece]) == (expected, 6)
+    assert copy_rows(rows * 3) == (expected, 6)
 
 
 def test_pure_python_switch_and_default(monkeypatch: pytest.MonkeyPatch) -> None:
