@@ -1166,34 +1166,45 @@ cdef class CompiledExtractor:
         return OK
 
     cdef int seconds(self, const char* duration) except -1:
-        """`duration_seconds`: the common `M:SS`/`MM:SS` here, everything else by the Python
-        function itself (so odd durations convert exactly as there)."""
-        cdef Py_ssize_t colon = -1
+        """`duration_seconds`. Values of only digits and colons are converted here, exactly as
+        its fast path and regex `(?:(\\d{1,3}):)?(\\d{1,4}):(\\d{1,2})` do (M:SS, MMMM:S,
+        H:MM:SS; more or fewer colons, empty or overlong parts -> NULL); anything else
+        (whitespace, other characters) by the Python function itself."""
+        cdef long parts[3]
+        cdef int lengths[3]
+        cdef int colons = 0
         cdef Py_ssize_t n = 0
-        cdef long minutes = 0
-        cdef long secs
+        cdef char c
         if duration is NULL:
             return self.put_char(3)
+        parts[0] = parts[1] = parts[2] = 0
+        lengths[0] = lengths[1] = lengths[2] = 0
         while duration[n] != 0:
-            if duration[n] == b':':
-                if colon >= 0:
-                    colon = -2
-                    break
-                colon = n
-            elif duration[n] < 48 or duration[n] > 57:
-                colon = -2
-                break
+            c = duration[n]
+            if c == b':':
+                colons += 1
+                if colons > 2:
+                    return self.put_char(3)  # no match
+            elif 48 <= c <= 57:
+                if lengths[colons] < 5:  # longer parts never match; keep the value small
+                    parts[colons] = parts[colons] * 10 + (c - 48)
+                lengths[colons] += 1
+            else:
+                return self.put_python(
+                    duration_seconds(PyUnicode_DecodeUTF8(duration, strlen(duration), NULL))
+                )
             n += 1
-        if colon >= 1 and colon <= 4 and n - colon == 3:
-            for i in range(colon):
-                minutes = minutes * 10 + (duration[i] - 48)
-            secs = (duration[colon + 1] - 48) * 10 + (duration[colon + 2] - 48)
-            if secs >= 60:
+        if colons == 1:  # minutes:seconds
+            if not (1 <= lengths[0] <= 4 and 1 <= lengths[1] <= 2) or parts[1] >= 60:
                 return self.put_char(3)
-            return self.number(minutes * 60 + secs)
-        return self.put_python(
-            duration_seconds(PyUnicode_DecodeUTF8(duration, strlen(duration), NULL))
-        )
+            return self.number(parts[0] * 60 + parts[1])
+        if colons == 2:  # hours:minutes:seconds
+            if not (1 <= lengths[0] <= 3 and 1 <= lengths[1] <= 4 and 1 <= lengths[2] <= 2):
+                return self.put_char(3)
+            if parts[2] >= 60 or parts[1] >= 60:
+                return self.put_char(3)
+            return self.number(parts[0] * 3600 + parts[1] * 60 + parts[2])
+        return self.put_char(3)  # no colon: no match
 
     # --- artists ------------------------------------------------------------------------------
 

@@ -10,8 +10,12 @@ import gzip
 import subprocess
 import sys
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from shared.dumps.extractors import (
@@ -118,6 +122,19 @@ RELEASE_QUIRKS = [
     BASE.replace("<duration>4:45</duration>", "<duration>４:４５</duration>"),
     BASE.replace("<duration>4:45</duration>", "<duration>0:00</duration>"),
     BASE.replace("<duration>4:45</duration>", "<duration>:45</duration>"),
+    BASE.replace("<duration>4:45</duration>", "<duration>1:02:03</duration>"),
+    BASE.replace("<duration>4:45</duration>", "<duration>1:2:3</duration>"),
+    BASE.replace("<duration>4:45</duration>", "<duration>1234:5:06</duration>"),
+    BASE.replace("<duration>4:45</duration>", "<duration>10:00:00</duration>"),
+    BASE.replace("<duration>4:45</duration>", "<duration>0:59:59</duration>"),
+    BASE.replace("<duration>4:45</duration>", "<duration>1::00</duration>"),
+    BASE.replace("<duration>4:45</duration>", "<duration>1:02:</duration>"),
+    BASE.replace("<duration>4:45</duration>", "<duration>99999:00</duration>"),
+    BASE.replace("<duration>4:45</duration>", "<duration>4:45:</duration>"),
+    BASE.replace("<duration>4:45</duration>", "<duration>1:2:3:4</duration>"),
+    BASE.replace("<duration>4:45</duration>", "<duration>12345</duration>"),
+    BASE.replace("<duration>4:45</duration>", "<duration>0000:00</duration>"),
+    BASE.replace("<duration>4:45</duration>", "<duration>007:07</duration>"),
     BASE.replace("<duration>4:45</duration>", "<duration>4:45</duration><duration/>"),
     # release dates
     *(
@@ -368,3 +385,26 @@ def test_compiled_extractor_rejects_an_unknown_entity() -> None:
 
     with pytest.raises(ValueError, match="unknown entity"):
         _extract.CompiledExtractor("tracks", PYTHON_EXTRACTORS["releases"])
+
+
+_DURATION_TEXT = st.text(alphabet="0123456789: -x", max_size=12)
+_TEXT = st.text(
+    alphabet=st.characters(
+        codec="utf-8", exclude_categories=("Cs",), exclude_characters="\x00\x01\x02\x03"
+    ),
+    max_size=20,
+).filter(lambda text: all(c in "\t\n\r" or c >= " " for c in text))
+
+
+@hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(duration=_DURATION_TEXT, released=_DURATION_TEXT, title=_TEXT, genre=_TEXT)
+def test_any_duration_date_and_text_converts_identically(
+    duration: str, released: str, title: str, genre: str
+) -> None:
+    record = (
+        BASE.replace("<duration>4:45</duration>", f"<duration>{escape(duration)}</duration>")
+        .replace("<released>1975-00-00</released>", f"<released>{escape(released)}</released>")
+        .replace("<title>Östermalm</title>", f"<title>{escape(title)}</title>")
+        .replace("<genre>House</genre>", f"<genre>{escape(genre)}</genre>")
+    )
+    assert_same(document("releases", record), "releases")
