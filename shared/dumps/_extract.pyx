@@ -94,7 +94,12 @@ cdef enum:
 _ENTITY_CODES = {"releases": E_RELEASES, "artists": E_ARTISTS, "labels": E_LABELS,
                  "masters": E_MASTERS}
 
-cdef const char* EMPTY = b""
+# Record element names by entity code.
+cdef const char* _RECORD_NAMES[4]
+_RECORD_NAMES[E_RELEASES] = b"release"
+_RECORD_NAMES[E_ARTISTS] = b"artist"
+_RECORD_NAMES[E_LABELS] = b"label"
+_RECORD_NAMES[E_MASTERS] = b"master"
 
 
 # --- node helpers -----------------------------------------------------------------------------
@@ -248,7 +253,35 @@ cdef class CompiledExtractor:
             self.fallbacks += 1
             self.fallback(record, out)
 
+    def extract_children(self, cetree._Element root, object out):
+        """Extract every record element under a parsed batch's `root` (the fast path of
+        `parser._extract_batch`): at C level, with an element proxy made only for a record
+        handed to the Python extractor. Returns the number of records, or -1 without doing
+        anything when a child element is not the entity's record (the caller then goes record
+        by record). Exceptions of the Python extractor propagate (the caller rolls back)."""
+        cdef xmlNode* child = root._c_node.children
+        cdef const char* record_name = _RECORD_NAMES[self.entity]
+        cdef Py_ssize_t count = 0
+        while child is not NULL:  # comments, PIs and text between records are skipped
+            if child.type == tree.XML_ELEMENT_NODE and (
+                child.ns is not NULL or not is_named(child, record_name)
+            ):
+                return -1
+            child = child.next
+        child = root._c_node.children
+        while child is not NULL:
+            if child.type == tree.XML_ELEMENT_NODE:
+                count += 1
+                if not self.fast_node(child, out):
+                    self.fallbacks += 1
+                    self.fallback(cetree.elementFactory(root._doc, child), out)
+            child = child.next
+        return count
+
     cpdef bint fast(self, cetree._Element record, object out) except -1:
+        return self.fast_node(record._c_node, out)
+
+    cdef bint fast_node(self, xmlNode* record, object out) except -1:
         cdef list lists = out._lists
         cdef Py_ssize_t count = PyList_GET_SIZE(lists)
         cdef Py_ssize_t index
@@ -259,13 +292,13 @@ cdef class CompiledExtractor:
             self.copy_length[index] = 0
         self.length = 0
         if self.entity == E_RELEASES:
-            status = self.release(record._c_node)
+            status = self.release(record)
         elif self.entity == E_ARTISTS:
-            status = self.artist(record._c_node)
+            status = self.artist(record)
         elif self.entity == E_LABELS:
-            status = self.label(record._c_node)
+            status = self.label(record)
         else:
-            status = self.master(record._c_node)
+            status = self.master(record)
         if status != OK:
             return False  # nothing was appended
         for index in range(count):

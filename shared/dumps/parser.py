@@ -189,19 +189,48 @@ def _parse_batch(
         for span in batch:  # isolate the broken record(s)
             _parse_batch(body, [span], tags, parser, extract, out, result, base, raw_max_bytes)
         return
-    records = [element for element in root if isinstance(element.tag, str)]
     record_tag = tags.record.decode()
     failed: set[etree._Element] = set()
-    if not _extract_batch(records, record_tag, extract, out, result):
-        failed = _extract_each(
-            records, batch, tags, extract, out, result, body, base, raw_max_bytes
-        )
+    if not _extract_children(root, extract, out, result):
+        records = [element for element in root if isinstance(element.tag, str)]
+        if not _extract_batch(records, record_tag, extract, out, result):
+            failed = _extract_each(
+                records, batch, tags, extract, out, result, body, base, raw_max_bytes
+            )
     if not sample_attributes:
         return
     for record, path, value in unexpected_attributes(tags.entity, root):
         if record not in failed and record.tag == record_tag:
             record_id = record.get("id") or record.findtext("id") or NULL
             out.unknown_attribute(record_id, path, value)
+
+
+def _extract_children(
+    root: etree._Element,
+    extract: Callable[[etree._Element, Output], object],
+    out: Output,
+    result: ParsedChunk,
+) -> bool:
+    """`_extract_batch` done by the compiled extractor over the batch root in one call (no
+    element proxy per record). False (with nothing changed) when the extractor is the Python
+    one, or when the batch needs the careful path (a record that is not the entity's, or one
+    that fails): the caller then runs `_extract_batch` / `_extract_each` as before."""
+    extract_children = getattr(extract, "extract_children", None)
+    if extract_children is None:
+        return False
+    mark = out.mark()
+    unknown, anomalies = out.unknown.copy(), out.anomalies.copy()
+    try:
+        count = extract_children(root, out)
+    except Exception:  # a malformed record: take the careful path
+        count = -1
+    if count < 0:
+        out.rollback(mark)
+        out.unknown, out.anomalies = unknown, anomalies
+        return False
+    result.record_count += count
+    result.loaded_count += count
+    return True
 
 
 def _extract_batch(

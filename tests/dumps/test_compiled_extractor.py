@@ -408,3 +408,25 @@ def test_any_duration_date_and_text_converts_identically(
         .replace("<genre>House</genre>", f"<genre>{escape(genre)}</genre>")
     )
     assert_same(document("releases", record), "releases")
+
+
+def test_batch_walk_hands_over_single_records_and_leaves_foreign_batches_alone() -> None:
+    ordinary = [BASE.replace("30000001", str(n)) for n in (1, 3)]
+    unknown = BASE.replace("30000001", "2").replace("<country>", "<mood>x</mood><country>")
+    extract = extractor("releases", compiled=True)
+    out = Output("releases")
+    root = etree.fromstring(document("releases", ordinary[0], unknown, ordinary[1]))
+    root.insert(1, etree.Comment("between records"))
+    assert extract.extract_children(root, out) == 3  # type: ignore[attr-defined]
+    assert extract.fallbacks == 1  # type: ignore[attr-defined]
+    out.flush()
+    ids = [row[0] for row in parse_copy_text(out.copy_data()["releases"].decode())]
+    assert ids == ["1", "2", "3"] and out.unknown == {"release/mood": 1}
+    # A root holding something else than releases: nothing done, the parser goes record by
+    # record (and counts the stranger as unknown), identically for both extractors.
+    foreign = etree.fromstring(document("releases", ordinary[0], "<junk>1</junk>"))
+    assert extract.extract_children(foreign, Output("releases")) == -1  # type: ignore[attr-defined]
+    result = assert_same(
+        document("releases", ordinary[0], "<junk>1</junk>", ordinary[1]), "releases"
+    )
+    assert result.unknown == {"releases/junk": 1} and result.loaded_count == 2
