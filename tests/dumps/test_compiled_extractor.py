@@ -27,6 +27,7 @@ from shared.dumps.extractors import (
 from shared.dumps.generate import generate_dump
 from shared.dumps.parser import ParsedChunk, parse_chunk
 from shared.dumps.records.common import Output, copy_rows
+from shared.dumps.sanitize import empty_blank_elements, strip_invalid_xml_bytes
 from shared.dumps.tables import ENTITY_TABLES
 from shared.dumps.values import copy_bytes, parse_copy_text
 from tests.dumps.samples import SAMPLES_2017, SINGLE_RECORDS, document, sample_bytes
@@ -430,3 +431,15 @@ def test_batch_walk_hands_over_single_records_and_leaves_foreign_batches_alone()
         document("releases", ordinary[0], "<junk>1</junk>", ordinary[1]), "releases"
     )
     assert result.unknown == {"releases/junk": 1} and result.loaded_count == 2
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    data=st.binary(max_size=40)
+    | st.text(alphabet="<>/ \t\r\na\x03\x07", max_size=40).map(str.encode)
+)
+def test_sanitizing_precheck_agrees_with_the_sanitizing_passes(data: bytes) -> None:
+    invalid, blank = extractor("labels", compiled=True).needs_sanitizing(data)  # type: ignore[attr-defined]
+    assert invalid == (strip_invalid_xml_bytes(data) != data)
+    if not invalid:
+        assert blank == (empty_blank_elements(data) != data)
