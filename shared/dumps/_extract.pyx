@@ -20,6 +20,7 @@ Python objects made per record are one per table, not one per element, value and
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.list cimport PyList_Append, PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.unicode cimport PyUnicode_DecodeUTF8
+from libc.stdint cimport uint64_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memchr, memcpy, strcmp, strlen
 
@@ -266,11 +267,20 @@ cdef class CompiledExtractor:
         cdef unsigned char c
         cdef bint invalid = False
         cdef bint blank = False
-        for i in range(n):
+        cdef uint64_t word
+        i = 0
+        while i < n and not invalid:
+            if i + 8 <= n:
+                # Eight bytes at a time: a word without any byte below 0x20 (the usual case,
+                # newlines and tabs are rare) needs no further look.
+                memcpy(&word, start + i, 8)
+                if ((word - 0x2020202020202020ULL) & ~word & 0x8080808080808080ULL) == 0:
+                    i += 8
+                    continue
             c = start[i]
             if c < 32 and c != 9 and c != 10 and c != 13:
                 invalid = True
-                break
+            i += 1
         p = start
         end = start + n
         while p < end:
