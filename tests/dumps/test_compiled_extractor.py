@@ -357,7 +357,7 @@ def test_pure_python_switch_and_default(monkeypatch: pytest.MonkeyPatch) -> None
     assert extractor("masters", compiled=True).name == "masters"  # type: ignore[attr-defined]
 
 
-def test_without_the_build_the_parser_warns_once_and_uses_python(tmp_path: Path) -> None:
+def test_without_the_build_the_parser_warns_once_and_uses_python() -> None:
     """A process where `shared.dumps._extract` cannot be imported (the build is missing)."""
     script = (
         "import logging, sys\n"
