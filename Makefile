@@ -11,12 +11,17 @@ AZURITE := node_modules/.bin/azurite
 WITH_LOCAL_SETTINGS := $(PY) -m tests.support.localenv --
 NAME ?=
 
-.PHONY: help setup checkov services-up services-down migrate serve demo test lint bench bench-api bench-peers run-timer clean
+.PHONY: help setup extension checkov services-up services-down migrate serve demo test lint bench bench-api bench-peers run-timer clean
 
 help:
 	@echo "make demo | test | serve | services-up | services-down | migrate | lint | bench | checkov | run-timer NAME=..."
 
-setup: $(STAMP) $(AZURITE)
+setup: $(STAMP) $(AZURITE) extension
+
+# The compiled record extractor (shared/dumps/_extract.pyx, see docs/deploy.md). Incremental:
+# rebuilt only when the .pyx or setup.py changed. Without it the parser uses the Python path.
+extension: $(STAMP)
+	$(PY) setup.py -q build_ext --inplace
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -82,4 +87,4 @@ bench-peers: services-up
 	$(WITH_LOCAL_SETTINGS) $(PY) -m tests.benchmarks dumps
 
 clean: services-down
-	rm -rf $(VENV) node_modules .local .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules .local .pytest_cache .ruff_cache build shared/dumps/_extract.c shared/dumps/_extract.*.so

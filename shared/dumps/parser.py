@@ -19,23 +19,14 @@ from lxml import etree
 from shared.dumps.attributes import unexpected_attributes
 from shared.dumps.chunking import ChunkFormatError, body_start, body_stop, record_offsets
 from shared.dumps.entities import EntityTags, entity_tags
-from shared.dumps.records.artists import extract_artist
+from shared.dumps.extractors import extractor
 from shared.dumps.records.common import Output
-from shared.dumps.records.labels import extract_label
-from shared.dumps.records.masters import extract_master
-from shared.dumps.records.releases import extract_release
 from shared.dumps.sanitize import empty_blank_elements, strip_invalid_xml_bytes
 from shared.dumps.values import NULL, parse_copy_text
 
 BATCH_BYTES = 512 * 1024
 DEFAULT_RAW_MAX_BYTES = 64 * 1024
 
-EXTRACTORS: dict[str, Callable[[etree._Element, Output], str]] = {
-    "artists": extract_artist,
-    "labels": extract_label,
-    "masters": extract_master,
-    "releases": extract_release,
-}
 
 _RECORD_ID = re.compile(rb'<(?:release|master)\s+id="(\d+)"|<id>(\d+)</id>')
 _OPENING_ID = re.compile(rb'<(?:release|master)[^>]*?\sid="(\d+)"')
@@ -77,6 +68,7 @@ def parse_chunk(
     first_byte_offset: int = 0,
     keep_release_ids: Container[int] | None = None,
     raw_max_bytes: int = DEFAULT_RAW_MAX_BYTES,
+    compiled: bool | None = None,
 ) -> ParsedChunk:
     """Rows per table of one chunk (see `shared.dumps.tables.ENTITY_TABLES` for columns).
 
@@ -84,9 +76,12 @@ def parse_chunk(
     record sequence or a pretty-printed file also works). `keep_release_ids`, when given, keeps
     only releases with those ids (release scope `collection`). Raises ChunkFormatError when the
     root element is not the entity's; malformed records are returned in `quarantined`.
+    `compiled` picks the record extractor (None: the compiled one when built and not disabled
+    by CRATEDIGGER_PURE_PYTHON; both give identical results, see shared.dumps.extractors).
     """
+    extract = extractor(entity, compiled=compiled)
     with _no_cyclic_gc():
-        return _parse(data, entity, first_byte_offset, keep_release_ids, raw_max_bytes)
+        return _parse(data, entity, first_byte_offset, keep_release_ids, raw_max_bytes, extract)
 
 
 @contextlib.contextmanager
@@ -109,9 +104,9 @@ def _parse(
     first_byte_offset: int,
     keep_release_ids: Container[int] | None,
     raw_max_bytes: int,
+    extract: Callable[[etree._Element, Output], object],
 ) -> ParsedChunk:
     tags = entity_tags(entity)
-    extract = EXTRACTORS[entity]
     start = body_start(data[:4096], tags)
     body = data[start : body_stop(data, start, tags)]  # one copy of the chunk, not three
     base = first_byte_offset or start  # stream offset of the body's first byte
@@ -171,7 +166,7 @@ def _parse_batch(
     batch: list[tuple[int, int]],
     tags: EntityTags,
     parser: etree.XMLParser,
-    extract: Callable[[etree._Element, Output], str],
+    extract: Callable[[etree._Element, Output], object],
     out: Output,
     result: ParsedChunk,
     base: int,
@@ -179,7 +174,7 @@ def _parse_batch(
     sample_attributes: bool = False,
 ) -> None:
     raw = body[batch[0][0] : batch[-1][1]]
-    clean = empty_blank_elements(strip_invalid_xml_bytes(raw))
+    clean = _sanitize(raw, extract)
     if len(clean) != len(raw):
         result.anomalies["invalid XML control bytes removed"] = (
             result.anomalies.get("invalid XML control bytes removed", 0) + len(raw) - len(clean)
@@ -194,13 +189,14 @@ def _parse_batch(
         for span in batch:  # isolate the broken record(s)
             _parse_batch(body, [span], tags, parser, extract, out, result, base, raw_max_bytes)
         return
-    records = [element for element in root if isinstance(element.tag, str)]
     record_tag = tags.record.decode()
     failed: set[etree._Element] = set()
-    if not _extract_batch(records, record_tag, extract, out, result):
-        failed = _extract_each(
-            records, batch, tags, extract, out, result, body, base, raw_max_bytes
-        )
+    if not _extract_children(root, extract, out, result):
+        records = [element for element in root if isinstance(element.tag, str)]
+        if not _extract_batch(records, record_tag, extract, out, result):
+            failed = _extract_each(
+                records, batch, tags, extract, out, result, body, base, raw_max_bytes
+            )
     if not sample_attributes:
         return
     for record, path, value in unexpected_attributes(tags.entity, root):
@@ -209,10 +205,49 @@ def _parse_batch(
             out.unknown_attribute(record_id, path, value)
 
 
+def _sanitize(raw: bytes, extract: Callable[[etree._Element, Output], object]) -> bytes:
+    """`empty_blank_elements(strip_invalid_xml_bytes(raw))`; the compiled extractor first
+    tells in one C pass whether either has anything to do (usually not)."""
+    scan = getattr(extract, "needs_sanitizing", None)
+    if scan is not None:
+        invalid, blank = scan(raw)
+        if not invalid:
+            return empty_blank_elements(raw) if blank else raw
+    return empty_blank_elements(strip_invalid_xml_bytes(raw))
+
+
+def _extract_children(
+    root: etree._Element,
+    extract: Callable[[etree._Element, Output], object],
+    out: Output,
+    result: ParsedChunk,
+) -> bool:
+    """`_extract_batch` done by the compiled extractor over the batch root in one call (no
+    element proxy per record). False (with nothing changed) when the extractor is the Python
+    one, or when the batch needs the careful path (a record that is not the entity's, or one
+    that fails): the caller then runs `_extract_batch` / `_extract_each` as before."""
+    extract_children = getattr(extract, "extract_children", None)
+    if extract_children is None:
+        return False
+    mark = out.mark()
+    unknown, anomalies = out.unknown.copy(), out.anomalies.copy()
+    try:
+        count = extract_children(root, out)
+    except Exception:  # a malformed record: take the careful path
+        count = -1
+    if count < 0:
+        out.rollback(mark)
+        out.unknown, out.anomalies = unknown, anomalies
+        return False
+    result.record_count += count
+    result.loaded_count += count
+    return True
+
+
 def _extract_batch(
     records: list[etree._Element],
     record_tag: str,
-    extract: Callable[[etree._Element, Output], str],
+    extract: Callable[[etree._Element, Output], object],
     out: Output,
     result: ParsedChunk,
 ) -> bool:
@@ -243,7 +278,7 @@ def _extract_each(
     records: list[etree._Element],
     batch: list[tuple[int, int]],
     tags: EntityTags,
-    extract: Callable[[etree._Element, Output], str],
+    extract: Callable[[etree._Element, Output], object],
     out: Output,
     result: ParsedChunk,
     body: bytes,

@@ -4,7 +4,11 @@ Measured per entity on seeded synthetic current-format (2026) dumps (`python -m 
 generate`), each in its own process (peak RSS is per measurement):
 - ours: `python -m shared.cli load FILE --no-finalize` (split, parse, COPY of every child table,
   ledger), 1 worker, and 2 workers for releases; then the finalize of the releases month
-  (keys, indexes, ANALYZE, swap) timed separately;
+  (keys, indexes, ANALYZE, swap) timed separately. "ours" uses the compiled record extractor
+  (shared/dumps/_extract.pyx); "ours python" is the same load with the pure-Python extractor
+  (CRATEDIGGER_PURE_PYTHON=1), 1 worker;
+- parse only (compiled / python): decompress, split and `parse_chunk` every chunk, no
+  database (tests/benchmarks/_parse_only.py): the extractor without COPY;
 - naive: lxml `iterparse` + `findtext` extraction of the same fields, no database;
 - bare: lxml `iterparse` + clear, no extraction (the parse ceiling);
 - discogskit (PyPI, the fastest public loader), when `make bench-peers` installed it under
@@ -64,10 +68,17 @@ def _measure_all(files: dict[str, Path], bench_url: str, chunk_bytes: int) -> di
         entry: dict[str, Any] = {"file": str(path), "xml_bytes": _xml_size(path)}
         dump_date = datetime.date(2026, 1, number)
         entry["ours_1_worker"] = _ours(path, bench_url, chunk_bytes, 1, dump_date)
+        entry["ours_python_1_worker"] = _ours(
+            path, bench_url, chunk_bytes, 1, datetime.date(2026, 3, number), pure_python=True
+        )
         if entity == "releases":
             entry["finalize"] = _finalize(bench_url, dump_date, entry["ours_1_worker"])
             entry["ours_2_workers"] = _ours(
                 path, bench_url, chunk_bytes, 2, datetime.date(2026, 2, 1)
+            )
+        for mode in ("compiled", "python"):
+            entry[f"parse_only_{mode}"] = _baseline(
+                "parse_only", entity, path, [mode, entity, str(path), str(chunk_bytes)]
             )
         entry["naive"] = _baseline("naive", entity, path)
         entry["bare"] = _baseline("bare", entity, path)
@@ -92,12 +103,21 @@ def _dump_file(entity: str, records: int) -> Path:
 
 
 def _ours(
-    path: Path, url: str, chunk_bytes: int, workers: int, dump_date: datetime.date
+    path: Path,
+    url: str,
+    chunk_bytes: int,
+    workers: int,
+    dump_date: datetime.date,
+    *,
+    pure_python: bool = False,
 ) -> dict[str, Any]:
     command = [sys.executable, "-m", "shared.cli", "load", str(path), "--json", "--no-finalize",
                "--chunk-bytes", str(chunk_bytes), "--workers", str(workers),
                "--dump-date", dump_date.isoformat()]  # fmt: skip
-    measured = _measure(command, {"DATABASE_URL": url})
+    if not pure_python:  # the compiled extractor must be there: no silent fallback here
+        _run([sys.executable, "-c", "import shared.dumps._extract"])
+    env = {"DATABASE_URL": url, "CRATEDIGGER_PURE_PYTHON": "1" if pure_python else "0"}
+    measured = _measure(command, env)
     summary = json.loads(measured["stdout"])
     entity = next(iter(summary["entities"].values()))
     records = entity["records"]
@@ -122,8 +142,14 @@ def _finalize(url: str, dump_date: datetime.date, loaded: dict[str, Any]) -> dic
     return {key: round(value, 2) for key, value in result.seconds.items()}
 
 
-def _baseline(mode: str, entity: str, path: Path) -> dict[str, Any]:
-    measured = _measure([sys.executable, "-m", "tests.benchmarks._naive", mode, entity, str(path)])
+def _baseline(
+    mode: str, entity: str, path: Path, arguments: list[str] | None = None
+) -> dict[str, Any]:
+    if arguments is None:
+        command = [sys.executable, "-m", "tests.benchmarks._naive", mode, entity, str(path)]
+    else:
+        command = [sys.executable, "-m", f"tests.benchmarks._{mode}", *arguments]
+    measured = _measure(command)
     records = json.loads(measured["stdout"])["records"]
     return {
         "records": records,
@@ -232,7 +258,8 @@ def _write_doc(results: dict[str, Any], releases: int, others: int, chunk_bytes:
     ]
     for entity, entry in results.items():
         naive = entry["naive"]["records_per_s"]
-        for key in ("ours_1_worker", "ours_2_workers", "naive", "bare",
+        for key in ("ours_1_worker", "ours_2_workers", "ours_python_1_worker",
+                    "parse_only_compiled", "parse_only_python", "naive", "bare",
                     "discogskit_1_worker", "discogskit_2_workers"):  # fmt: skip
             if key not in entry:
                 continue
@@ -252,6 +279,17 @@ def _write_doc(results: dict[str, Any], releases: int, others: int, chunk_bytes:
                 f"{value['seconds']} | {value['records_per_s']:,} | {cpu or ''} | {per_cpu} | "
                 f"{vs_bare} | {value['peak_rss_mb']} | {ratio:.2f}× |"
             )
+    lines.append("")
+    for entity, entry in results.items():
+        compiled, python = entry["ours_1_worker"], entry["ours_python_1_worker"]
+        parse, parse_python = entry["parse_only_compiled"], entry["parse_only_python"]
+        lines.append(
+            f"{entity}: compiled vs pure-Python extractor: load (1 worker) "
+            f"{compiled['records_per_s'] / python['records_per_s']:.2f}× records/s and "
+            f"{python['cpu_seconds'] / compiled['cpu_seconds']:.2f}× less CPU; parse only "
+            f"{parse['records_per_s'] / parse_python['records_per_s']:.2f}× records/s and "
+            f"{parse_python['cpu_seconds'] / parse['cpu_seconds']:.2f}× less CPU."
+        )
     release = results.get("releases", {})
     if "ours_1_worker" in release:
         ours = release["ours_1_worker"]

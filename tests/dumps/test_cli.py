@@ -14,6 +14,8 @@ from shared.dumps.parser import parse_chunk
 from shared.settings import Settings
 from tests.dumps.samples import SAMPLES_2020, TAR_NOT_GZIP
 
+pytestmark = pytest.mark.usefixtures("extractor")
+
 
 def test_load_samples_json_summary(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     paths = [str(path) for path in sorted(SAMPLES_2020.glob("*.xml.gz"))]

@@ -25,6 +25,8 @@ from shared.settings import Settings
 from tests.dumps.samples import document, sample_bytes
 from tests.dumps.test_parser_quirks import CURRENT_RELEASE
 
+pytestmark = pytest.mark.usefixtures("extractor")
+
 MONTH = datetime.date(2020, 8, 6)
 NEXT_MONTH = datetime.date(2020, 9, 1)
 

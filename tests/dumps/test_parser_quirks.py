@@ -4,8 +4,12 @@ old-format (2014-2024) counterparts, through the pure parser."""
 
 from __future__ import annotations
 
+import pytest
+
 from shared.dumps.parser import parse_chunk
 from tests.dumps.samples import document
+
+pytestmark = pytest.mark.usefixtures("extractor")
 
 CURRENT_RELEASE = """
 <release id="30000001"><artists><artist><id>1</id><name>The Persuader</name><join>&amp;</join></artist><artist><name>Unlinked Singer</name></artist></artists><title>Stockholm &amp; Beyond</title><labels><label name="Svek" catno="SK032" id="5"/><label name="Svek" id="5"/></labels><series><series name="Svek Classics" catno="Vol. 3" id="77"/></series><extraartists><artist><id>239</id><name>Jesper Dahlbäck</name><role>Music By [All Tracks By]</role><tracks>A to B2</tracks></artist></extraartists><formats><format name="Box Set" qty="168"><descriptions><description>Limited Edition</description></descriptions></format><format name="Vinyl" qty="1234567890123456789012345678901234567890123456789012345678901234" text="Red &quot;Marble&quot;"><descriptions><description>12"</description><description>33 ⅓ RPM</description></descriptions></format></formats><genres><genre>Electronic</genre><genre>42</genre></genres><styles><style>Deep House</style></styles><country>Sweden</country><released>1975-00-00</released><notes>Line one

@@ -14,6 +14,8 @@ from shared.dumps.parser import ParsedChunk, parse_chunk
 from shared.dumps.tables import ENTITY_TABLES
 from tests.dumps.samples import SAMPLES_2017, SINGLE_RECORDS, sample_bytes
 
+pytestmark = pytest.mark.usefixtures("extractor")
+
 NONEMPTY = "[normalize-space() or (@id and @id != '0')]"
 XPATH_COUNTS = {
     "artists": {
@@ -56,7 +58,7 @@ XPATH_COUNTS = {
 
 
 @pytest.fixture(scope="module")
-def parsed() -> dict[str, ParsedChunk]:
+def parsed(extractor: str) -> dict[str, ParsedChunk]:
     return {entity: parse_chunk(sample_bytes(entity), entity) for entity in ENTITY_TABLES}
 
 

@@ -19,11 +19,15 @@ from shared.dumps.values import FIELD, NULL, boolean, copy_bytes, reference_id, 
 
 
 class Output:
-    """Rows per table for one chunk, plus counts of elements/attributes the parser did not know."""
+    """Rows per table for one chunk, plus counts of elements/attributes the parser did not know.
+
+    A table's list holds marker-joined str rows (the Python extractors) and/or `bytes` pieces
+    of finished COPY lines, one per record and table (the compiled extractor), in record order.
+    """
 
     def __init__(self, entity: str) -> None:
         self.entity = entity
-        self.tables: dict[str, list[str]] = {table: [] for table in tables_for(entity)}
+        self.tables: dict[str, list[str | bytes]] = {table: [] for table in tables_for(entity)}
         self._lists = list(self.tables.values())
         self.fragments: dict[str, list[bytes]] = {table: [] for table in self.tables}
         self.row_counts: Counter[str] = Counter()
@@ -36,8 +40,9 @@ class Output:
         (called after each parsed batch, so rows never pile up for a whole chunk)."""
         for table, rows in self.tables.items():
             if rows:
-                self.row_counts[table] += len(rows)
-                self.fragments[table].append(copy_bytes(rows))
+                data, count = copy_rows(rows)
+                self.row_counts[table] += count
+                self.fragments[table].append(data)
                 rows.clear()
 
     def copy_data(self) -> dict[str, bytes]:
@@ -70,6 +75,35 @@ class Output:
         self.unknown[path] += 1
         if value:
             self._extras.append(FIELD.join((self.entity, record_id, path, value)))
+
+
+def copy_rows(rows: list[str | bytes]) -> tuple[bytes, int]:
+    """COPY data and row count of a table's rows: str rows are escaped by `copy_bytes`, bytes
+    pieces are COPY lines already (a raw newline in them only ends a row: newlines in values
+    are escaped), and the order is kept. A list of one kind (the usual case) is joined in one
+    C-level call; the join's TypeError is what tells a mixed list."""
+    try:
+        if isinstance(rows[0], bytes):
+            data = b"".join(rows)  # type: ignore[arg-type]
+            return data, data.count(b"\n")
+        return copy_bytes(rows), len(rows)  # type: ignore[arg-type]
+    except TypeError:
+        pass
+    pieces: list[bytes] = []
+    count = 0
+    start = 0  # first str row of the current run
+    for index, row in enumerate(rows):
+        if isinstance(row, bytes):
+            if start < index:
+                pieces.append(copy_bytes(rows[start:index]))  # type: ignore[arg-type]
+                count += index - start
+            pieces.append(row)
+            count += row.count(b"\n")
+            start = index + 1
+    if start < len(rows):
+        pieces.append(copy_bytes(rows[start:]))  # type: ignore[arg-type]
+        count += len(rows) - start
+    return b"".join(pieces), count
 
 
 VIDEO_ATTRIBUTES = frozenset(("src", "duration", "embed"))
