@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from shared.db.connection import connect
 from shared.dumps.entities import ENTITIES
 from shared.dumps.tables import ALL_TABLES, ENTITY_TABLES
-from shared.loading.build_plan import API_STRUCTURES_STEP, plan_build
+from shared.loading.build_plan import plan_build
 from shared.loading.parallel_build import BuildError, run_build
 from shared.loading.schema import (
     PREVIOUS_SCHEMA,
@@ -138,15 +138,20 @@ def finalize_month(
 
     started = time.perf_counter()
     record_tables = {table: entity for entity, tables in ENTITY_TABLES.items() for table in tables}
-    steps = plan_build(read_sql("finalize_indexes.sql"), ALL_TABLES, weights, record_tables)
+    steps = plan_build(
+        read_sql("finalize_indexes.sql"),
+        ALL_TABLES,
+        weights,
+        record_tables,
+        # The HTTP API's search documents, credit roles, ... (issue 6; SQL in shared/queries).
+        load_sql("api_structures"),
+    )
     try:
         build_steps = run_build(
             lambda: connect(settings, autocommit=True),
             schema,
             steps,
             sessions or settings.finalize_sessions,
-            # The HTTP API's search documents and credit roles (issue 6; SQL in shared/queries).
-            {API_STRUCTURES_STEP: lambda: load_sql("api_structures")},
         )
     except BuildError as exc:
         if isinstance(exc.error, psycopg.errors.UniqueViolation):

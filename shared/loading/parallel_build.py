@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 MAINTENANCE_WORK_MEM = "256MB"
 
 Connect = Callable[[], psycopg.Connection]
-Script = Callable[[], str]
 
 
 class BuildError(RuntimeError):
@@ -85,12 +84,10 @@ def run_build(
     schema: str,
     steps: list[BuildStep],
     sessions: int,
-    scripts: dict[str, Script],
 ) -> dict[str, float]:
     """Run every step on at most `sessions` connections; returns seconds per step that ran.
 
-    `scripts` gives the SQL of each `script` step (read when it runs). Raises BuildError with the
-    first failure after every session stopped.
+    Raises BuildError with the first failure after every session stopped.
     """
     scheduler = _Scheduler(steps)
     seconds: dict[str, float] = {}
@@ -114,7 +111,7 @@ def run_build(
                         conn = connect()
                     with lock:
                         running.add(conn)
-                    ran = _run_step(conn, schema, step, scripts)
+                    ran = _run_step(conn, schema, step)
                 except Exception as exc:  # any failure stops the build and is re-raised below
                     error = exc
                     ran = False
@@ -144,9 +141,7 @@ def run_build(
     return seconds
 
 
-def _run_step(
-    conn: psycopg.Connection, schema: str, step: BuildStep, scripts: dict[str, Script]
-) -> bool:
+def _run_step(conn: psycopg.Connection, schema: str, step: BuildStep) -> bool:
     """One step in one transaction; False if it was already done (a resumed finalize)."""
     with conn.transaction():
         set_search_path(conn, schema)
@@ -163,8 +158,10 @@ def _run_step(
             conn.execute(step.statement)
         elif step.kind == "analyze":
             conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(step.table or "")))
-        elif step.kind == "script":
-            conn.execute(scripts[step.name]())
+        elif step.kind == "create":
+            if _relation_exists(conn, schema, step.table or ""):
+                return False
+            conn.execute(step.statement)
         else:
             raise ValueError(f"unknown finalize step kind {step.kind!r}")
     log.debug("finalize step %s done", step.name)

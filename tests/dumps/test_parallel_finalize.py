@@ -12,8 +12,9 @@ import pytest
 from shared.db.connection import connect
 from shared.dumps.tables import ALL_TABLES, ENTITY_TABLES
 from shared.loading import FinalizeError, finalize_month, import_schema
-from shared.loading.build_plan import API_STRUCTURES_STEP, plan_build, split_statements
+from shared.loading.build_plan import plan_build, split_statements
 from shared.loading.schema import read_sql
+from shared.queries import load_sql
 from shared.settings import Settings
 from tests.dumps.samples import sample_bytes
 from tests.dumps.test_loading import counts, fingerprint, load_entity
@@ -80,9 +81,37 @@ def test_every_statement_becomes_one_step_in_a_safe_order() -> None:
     assert by_name["releases_title_trgm_idx"].after == {"releases_pkey"}
     # ANALYZE after every index of its table; the API structures after every key.
     assert by_name["analyze_releases"].after >= {"releases_pkey", "releases_title_trgm_idx"}
-    keys = {s.name for s in steps if s.kind == "primary_key"}
-    assert by_name[API_STRUCTURES_STEP].after == keys
     assert by_name["releases_pkey"].weight == 100
+
+
+def test_the_api_structures_build_side_by_side_after_every_entity_key() -> None:
+    entity_script, api_script = read_sql("finalize_indexes.sql"), load_sql("api_structures")
+    steps = plan_build(entity_script, ALL_TABLES, {"releases": 100}, RECORD_TABLES, api_script)
+    by_name = {step.name: step for step in steps}
+    entity_keys = {s.name for s in steps if s.kind == "primary_key" and s.table in ALL_TABLES}
+    creates = {s.name for s in steps if s.kind == "create"}
+    assert creates >= {"create_search_documents", "create_credit_roles", "create_search_words"}
+    # Each API table waits for every entity key, and for the API tables it reads, nothing else.
+    assert by_name["create_credit_roles"].after == entity_keys
+    assert by_name["create_search_documents"].after == entity_keys
+    assert by_name["create_search_words"].after == entity_keys | {"create_search_documents"}
+    # Its indexes build side by side after its key; ANALYZE waits for all of them.
+    assert by_name["search_documents_pkey"].after == {"create_search_documents"}
+    document_indexes = {
+        s.name for s in steps if s.kind == "index" and s.table == "search_documents"
+    }
+    assert len(document_indexes) >= 6
+    assert all(by_name[n].after == {"search_documents_pkey"} for n in document_indexes)
+    assert by_name["analyze_search_documents"].after == document_indexes | {"search_documents_pkey"}
+    # The API steps go first among the ready ones: they are the build's longest chain.
+    assert by_name["create_search_documents"].weight == 100
+
+
+def test_plan_rejects_an_api_statement_it_does_not_understand() -> None:
+    with pytest.raises(ValueError, match="not understood"):
+        plan_build("", ALL_TABLES, {}, RECORD_TABLES, "UPDATE releases SET title = 'x';")
+    with pytest.raises(ValueError, match="not understood"):  # an index on a table it never made
+        plan_build("", ALL_TABLES, {}, RECORD_TABLES, "CREATE INDEX x ON elsewhere (a);")
 
 
 def test_plan_rejects_a_statement_it_does_not_understand() -> None:
