@@ -3,12 +3,12 @@
 Each chunk is uploaded and its load message sent as soon as it is cut, so loading starts long
 before the split ends. Chunks are stored gzip-compressed (`chunkblob`: ~5x fewer bytes to upload)
 and sent by a sender thread of their own (`chunksender`), so compressing and uploading one chunk
-overlaps decompressing and cutting the next; the sender keeps their order. After every chunk
-the split checkpoints `next_sequence` (ETag-checked); a restarted split re-reads the stream but
-skips chunks below the checkpoint instead of uploading and enqueueing them again (gzip cannot be entered mid-stream, so the decompression is redone; the
-chunking is deterministic, so the same sequence numbers cut the same bytes). The SHA-256 of the
-compressed bytes is computed on the way and checked against CHECKSUM before the entity's chunk
-count is published to the finalize ledger.
+overlaps decompressing and cutting the next; the sender keeps their order. After every chunk the
+split checkpoints `next_sequence` (ETag-checked); a restarted split re-reads the stream but skips
+chunks below the checkpoint instead of uploading and enqueueing them again (gzip cannot be entered
+mid-stream, so the decompression is redone; the chunking is deterministic, so the same sequence
+numbers cut the same bytes). The SHA-256 of the compressed bytes is computed on the way and checked
+against CHECKSUM before the entity's chunk count is published to the finalize ledger.
 """
 
 from __future__ import annotations
