@@ -127,10 +127,19 @@ def test_a_month_split_before_compression_still_loads(driver: Driver) -> None:
     chunks = clients.container(settings, settings.chunks_container)
     loads = _queued(settings, settings.load_queue)
     assert len(loads) >= 4
+    dumps = {
+        entity: gzip.decompress((SAMPLES / f"discogs_{STAMP}_{entity}.xml.gz").read_bytes())
+        for entity in ENTITY_COUNTS
+    }
     for message in loads:  # every chunk as the split stored it before: plain XML, no encoding
         blob = chunks.get_blob_client(message["blob"])
         assert blob.get_blob_properties().content_settings.content_encoding == "gzip"
-        blob.upload_blob(download_chunk(blob), overwrite=True)
+        xml = download_chunk(blob)
+        # The split's gzip blob holds exactly the chunk the chunking cuts (deterministic).
+        entity, target = message["entity"], settings.chunk_target_bytes
+        cut = split_records(io.BytesIO(dumps[entity]), entity, target)
+        assert xml == next(c.data for c in cut if c.sequence == message["seq"])
+        blob.upload_blob(xml, overwrite=True)
     driver.run_until_idle()
     assert RunStore(settings).get_run(STAMP).state == RunState.SUCCEEDED  # type: ignore[union-attr]
     assert _served_counts(settings) == ENTITY_COUNTS
