@@ -1,8 +1,9 @@
 """Splitting a dump while its streaming fetch is still downloading it.
 
 The fetch hands every block it has staged (durable in Blob Storage, in file order) to this
-splitter, which decompresses and cuts chunks on a thread of its own and uploads and enqueues each
-chunk as it is cut, so loading starts while the file is still on its way. It sees exactly the
+splitter, which decompresses and cuts chunks on a thread of its own while a sender thread
+compresses, uploads and enqueues each chunk in order as it is cut
+(`chunksender`), so loading starts while the file is still on its way. It sees exactly the
 staged bytes: a stream that breaks and resumes with a Range request continues where the staged
 blocks end, so the splitter simply goes on; a host that ignores Range starts the fetch over and
 the splitter with it, skipping the chunks below the checkpoint. The checkpoint is the split's own
@@ -22,7 +23,9 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from shared.pipeline.chunksender import OrderedSender
 from shared.pipeline.gzipstream import open_gzip
 from shared.pipeline.messages import SplitMessage
 from shared.pipeline.model import FileStatus
@@ -30,6 +33,9 @@ from shared.pipeline.runstore import RunStore
 from shared.pipeline.split import send_chunk
 from shared.settings import Settings
 from shared.storage import clients
+
+if TYPE_CHECKING:
+    from shared.dumps.chunking import Chunk
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +155,16 @@ class StreamingSplit:
 
         message, settings = self._message, self._settings
         container = clients.container(settings, settings.chunks_container)
-        count = records = sent = 0
+        count = records = 0
+
+        def send_and_checkpoint(item: tuple[Chunk, int, int, int]) -> None:
+            chunk, chunks_cut, records_cut, bytes_in = item
+            send_chunk(settings, container, message, chunk)
+            self._checkpoint(chunks_cut, records_cut, bytes_in)
+
+        sender: OrderedSender[tuple[Chunk, int, int, int]] = OrderedSender(
+            send_and_checkpoint, name=f"split-send-{message.entity}"
+        )
         try:
             stream = open_gzip(self._reader, self._gzip)  # type: ignore[arg-type]
             for chunk in split_records(stream, message.entity, settings.chunk_target_bytes):
@@ -157,20 +172,23 @@ class StreamingSplit:
                 records += chunk.record_count
                 if chunk.sequence < self._resume_from:
                     continue  # enqueued by an earlier split of this file
-                send_chunk(settings, container, message, chunk)
-                self._checkpoint(count, records)
-                sent += 1
+                sender.submit((chunk, count, records, self._reader.bytes_read))
+            sender.finish()
             self._reader.drain()
-            self._totals = SplitTotals(count, records, sent)
+            self._totals = SplitTotals(count, records, sender.sent)
         except _StoppedError:
+            try:  # the chunks cut from blocks handed over before the stop are still sent
+                sender.finish()
+            except Exception as exc:
+                log.warning("split while fetching %s stopped: %s", message.entity, exc)
             self.error = _StoppedError()
         except Exception as exc:  # bad gzip, not a dump, storage errors: the split reports them
             log.warning("split while fetching %s stopped: %s", message.entity, exc)
             self.error = exc
+        finally:
+            sender.abort()
 
-    def _checkpoint(self, count: int, records: int) -> None:
-        bytes_in = self._reader.bytes_read
-
+    def _checkpoint(self, count: int, records: int, bytes_in: int) -> None:
         def change(file: FileStatus) -> bool:
             if file.next_sequence >= count:
                 return False

@@ -20,6 +20,7 @@ from azure.core.exceptions import ResourceNotFoundError
 
 from shared.db.connection import connect
 from shared.pipeline import lifecycle, queues
+from shared.pipeline.chunkblob import download_chunk
 from shared.pipeline.completion import finalize_if_complete
 from shared.pipeline.entities import dump_date_of
 from shared.pipeline.finalize import FinalizeFn, loaded_chunk, record_loaded
@@ -116,7 +117,9 @@ def _record_failed(
 def _download(settings: Settings, message: LoadMessage) -> bytes | None:
     try:
         blob = clients.container(settings, settings.chunks_container).get_blob_client(message.blob)
-        return blob.download_blob().readall()
+        # Gzip (split since chunkblob) or plain XML (older runs); a corrupt gzip chunk raises
+        # ChunkBlobError, which fails the delivery and, on the last one, poisons the chunk.
+        return download_chunk(blob)
     except ResourceNotFoundError:
         return None  # cleaned up after an earlier delivery loaded it? the ledger knows
 

@@ -14,6 +14,7 @@ import pytest
 
 from shared.db.connection import connect
 from shared.dumps.chunking import split_records
+from shared.pipeline.chunkblob import download_chunk
 from shared.pipeline.entities import ENTITIES
 from shared.pipeline.fetch import handle_fetch
 from shared.pipeline.messages import FetchMessage
@@ -48,7 +49,7 @@ def _expected_chunks(entity: str, target: int) -> dict[int, bytes]:
 
 def _chunk_bytes(settings: Settings, blob: str) -> bytes:
     container = clients.container(settings, settings.chunks_container)
-    return container.get_blob_client(blob).download_blob().readall()
+    return download_chunk(container.get_blob_client(blob))  # stored gzip-compressed
 
 
 def _start(driver: Driver) -> None:
