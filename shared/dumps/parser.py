@@ -97,11 +97,11 @@ def stream_chunk(
     piece_bytes: int | None = None,
 ) -> ParsedChunk:
     """`parse_chunk`, handing each table's COPY text to `emit(table, data)` as it is made
-    instead of keeping it: after a batch, every table holding at least `piece_bytes` is
-    emitted (default `STREAM_PIECE_BYTES`); at the end, what is left (tables in `tables_for` order). So a consumer (the
-    loader's COPY thread) works while the next batch is parsed, and memory holds about one
-    piece per table. A table's pieces come in record order; all rows of the chunk are emitted
-    exactly once. The returned ParsedChunk has the counts, quarantine and unknowns of
+    instead of keeping it: after a batch, every table holding at least `piece_bytes` (default
+    `STREAM_PIECE_BYTES`) is emitted; at the end, what is left (tables in `tables_for` order).
+    So a consumer (the loader's COPY thread) works while the next batch is parsed, and memory
+    holds about one piece per table. A table's pieces come in record order; all rows of the
+    chunk are emitted exactly once. The returned ParsedChunk has the counts, quarantine and unknowns of
     `parse_chunk` and an empty `copy_data`. An exception from `emit` stops the parse."""
     extract = extractor(entity, compiled=compiled)
     piece_bytes = piece_bytes or STREAM_PIECE_BYTES
