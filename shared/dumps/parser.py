@@ -101,8 +101,8 @@ def stream_chunk(
     `STREAM_PIECE_BYTES`) is emitted; at the end, what is left (tables in `tables_for` order).
     So a consumer (the loader's COPY thread) works while the next batch is parsed, and memory
     holds about one piece per table. A table's pieces come in record order; all rows of the
-    chunk are emitted exactly once. The returned ParsedChunk has the counts, quarantine and unknowns of
-    `parse_chunk` and an empty `copy_data`. An exception from `emit` stops the parse."""
+    chunk are emitted exactly once. The returned ParsedChunk has the counts, quarantine and
+    unknowns of `parse_chunk` and an empty `copy_data`. An exception from `emit` stops the parse."""
     extract = extractor(entity, compiled=compiled)
     piece_bytes = piece_bytes or STREAM_PIECE_BYTES
 
