@@ -137,7 +137,6 @@ class _CopyWriter:
         sequence: int,
         dump_date: datetime.date,
     ) -> None:
-        self._conn = conn
         self._statements = {
             table: _copy_statement(schema, table, columns)
             for table, columns in tables_for(entity).items()
@@ -146,6 +145,8 @@ class _CopyWriter:
         self._queue: queue.Queue[tuple[str, bytes] | None] = queue.Queue(_QUEUED_PIECES)
         self.error: BaseException | None = None
         self.seconds = 0.0  # time spent in COPY (overlapping the parse)
+        # Made here (no I/O): the thread then cannot fail outside the try of its loop.
+        self._cursor = conn.cursor()
         self._thread = threading.Thread(target=self._run, name="copy-writer", daemon=True)
         self._thread.start()
 
@@ -163,23 +164,25 @@ class _CopyWriter:
     def stop(self) -> None:
         self._queue.put(None)
         self._thread.join()
+        self._cursor.close()
 
     def _run(self) -> None:
-        with self._conn.cursor() as cursor:
-            while (item := self._queue.get()) is not None:
-                if self.error is not None:
-                    continue  # drain: the chunk fails as a whole
-                table, data = item
-                started = time.perf_counter()
-                try:
-                    _copy(cursor, self._statements[table], data)
-                except BaseException as exc:  # re-raised in the main thread
-                    exc.add_note(
-                        f"COPY into {table} of chunk {self._chunk} failed: the chunk's "
-                        "transaction is rolled back, nothing of it is kept"
-                    )
-                    self.error = exc
-                self.seconds += time.perf_counter() - started
+        # Everything that can fail is inside the try, so the thread always drains the queue to
+        # its end marker (a `put` never waits for a dead thread).
+        while (item := self._queue.get()) is not None:
+            if self.error is not None:
+                continue  # drain: the chunk fails as a whole
+            table, data = item
+            started = time.perf_counter()
+            try:
+                _copy(self._cursor, self._statements[table], data)
+            except BaseException as exc:  # re-raised in the main thread
+                exc.add_note(
+                    f"COPY into {table} of chunk {self._chunk} failed: the chunk's "
+                    "transaction is rolled back, nothing of it is kept"
+                )
+                self.error = exc
+            self.seconds += time.perf_counter() - started
 
 
 def stored_chunk_result(
