@@ -20,6 +20,7 @@ from concurrent.futures import (
     FIRST_COMPLETED,
     Future,
     ProcessPoolExecutor,
+    ThreadPoolExecutor,
     as_completed,
     wait,
 )
@@ -186,16 +187,21 @@ def _results(
     (memory stays bounded by the chunk size, whatever the dump size)."""
     chunks = split_records(stream, file.entity, chunk_bytes)
     if pool is None:
-        for chunk in chunks:  # load_chunk overlaps each chunk's parse with its COPY itself
-            yield load_chunk(
-                conn,  # type: ignore[arg-type]
-                dump_date,
-                file.entity,
-                chunk.sequence,
-                chunk.data,
-                settings=settings,
-                first_byte_offset=chunk.first_byte_offset,
-            )
+        # load_chunk overlaps each chunk's parse with its COPY itself; a thread reads (gunzips
+        # and splits) the next chunk meanwhile (zlib releases the GIL). One chunk read ahead.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="split") as reader:
+            ahead = reader.submit(next, chunks, None)
+            while (chunk := ahead.result()) is not None:
+                ahead = reader.submit(next, chunks, None)
+                yield load_chunk(
+                    conn,  # type: ignore[arg-type]
+                    dump_date,
+                    file.entity,
+                    chunk.sequence,
+                    chunk.data,
+                    settings=settings,
+                    first_byte_offset=chunk.first_byte_offset,
+                )
         return
     pending: set[Future[ChunkResult]] = set()
     for chunk in chunks:
