@@ -25,7 +25,9 @@ from shared.dumps.sanitize import empty_blank_elements, strip_invalid_xml_bytes
 from shared.dumps.values import NULL, parse_copy_text
 
 BATCH_BYTES = 512 * 1024
-STREAM_PIECE_BYTES = 2 * 1024 * 1024  # a table's COPY text handed on once it is this large
+# A table's COPY text is handed on once this large (stream_chunk). Measured on streamed loads of
+# 30,000 generated releases: 256 KiB beat 128 KiB, 512 KiB and 2 MiB in wall time per CPU second.
+STREAM_PIECE_BYTES = 256 * 1024
 DEFAULT_RAW_MAX_BYTES = 64 * 1024
 
 
