@@ -30,10 +30,9 @@ from typing import BinaryIO
 import psycopg
 
 from shared.db.connection import connect
-from shared.dumps.chunking import Chunk, split_records
+from shared.dumps.chunking import split_records
 from shared.dumps.entities import ENTITIES
 from shared.dumps.files import DumpFile, DumpFileError, inspect_dump, open_dump
-from shared.dumps.parser import parse_chunk
 from shared.loading import (
     ChunkResult,
     FinalizeError,
@@ -41,13 +40,6 @@ from shared.loading import (
     finalize_month,
     load_chunk,
 )
-from shared.loading.chunks import (
-    loaded_sequences,
-    release_scope_filter,
-    stored_chunk_result,
-    write_parsed_chunk,
-)
-from shared.loading.schema import ensure_month
 from shared.settings import Settings, get_settings
 
 
@@ -195,7 +187,21 @@ def _results(
     (memory stays bounded by the chunk size, whatever the dump size)."""
     chunks = split_records(stream, file.entity, chunk_bytes)
     if pool is None:
-        yield from _overlapped(conn, chunks, file.entity, dump_date, settings)  # type: ignore[arg-type]
+        # load_chunk overlaps each chunk's parse with its COPY itself; a thread reads (gunzips
+        # and splits) the next chunk meanwhile (zlib releases the GIL). One chunk read ahead.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="split") as reader:
+            ahead = reader.submit(next, chunks, None)
+            while (chunk := ahead.result()) is not None:
+                ahead = reader.submit(next, chunks, None)
+                yield load_chunk(
+                    conn,  # type: ignore[arg-type]
+                    dump_date,
+                    file.entity,
+                    chunk.sequence,
+                    chunk.data,
+                    settings=settings,
+                    first_byte_offset=chunk.first_byte_offset,
+                )
         return
     pending: set[Future[ChunkResult]] = set()
     for chunk in chunks:
@@ -215,62 +221,6 @@ def _results(
         )
     for future in as_completed(pending):
         yield future.result()
-
-
-def _overlapped(
-    conn: psycopg.Connection,
-    chunks: Iterator[Chunk],
-    entity: str,
-    dump_date: datetime.date,
-    settings: Settings,
-) -> Iterator[ChunkResult]:
-    """One worker: parse chunk N+1 while a thread COPYs chunk N (psycopg releases the GIL while
-    PostgreSQL works), the way `load_chunk` would do them one after the other. At most one
-    parsed chunk waits, so memory stays bounded. The connection is only used by the thread."""
-    ensure_month(conn, dump_date, settings.release_scope)
-    keep, notes = release_scope_filter(conn, entity, settings)
-    loaded = loaded_sequences(conn, dump_date, entity)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy") as writer:
-        pending: Future[ChunkResult | None] | None = None
-        for chunk in chunks:
-            next_result: Future[ChunkResult | None]
-            if chunk.sequence in loaded:  # already in the ledger: no need to parse it
-                next_result = writer.submit(
-                    stored_chunk_result, conn, dump_date, entity, chunk.sequence
-                )
-            else:
-                started = time.perf_counter()
-                parsed = parse_chunk(
-                    chunk.data,
-                    entity,
-                    first_byte_offset=chunk.first_byte_offset,
-                    keep_release_ids=keep,
-                    raw_max_bytes=settings.quarantine_raw_max_bytes,
-                )
-                next_result = writer.submit(
-                    write_parsed_chunk,
-                    conn,
-                    dump_date,
-                    entity,
-                    chunk.sequence,
-                    parsed,
-                    settings=settings,
-                    data_bytes=len(chunk.data),
-                    first_byte_offset=chunk.first_byte_offset,
-                    parse_seconds=time.perf_counter() - started,
-                    notes=notes,
-                )
-            if pending is not None:
-                yield _done(pending)
-            pending = next_result
-        if pending is not None:
-            yield _done(pending)
-
-
-def _done(future: Future[ChunkResult | None]) -> ChunkResult:
-    result = future.result()
-    assert result is not None
-    return result
 
 
 _worker_connection: psycopg.Connection | None = None

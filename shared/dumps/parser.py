@@ -25,6 +25,9 @@ from shared.dumps.sanitize import empty_blank_elements, strip_invalid_xml_bytes
 from shared.dumps.values import NULL, parse_copy_text
 
 BATCH_BYTES = 512 * 1024
+# A table's COPY text is handed on once this large (stream_chunk). Measured on streamed loads of
+# 30,000 generated releases: 256 KiB beat 128 KiB, 512 KiB and 2 MiB in wall time per CPU second.
+STREAM_PIECE_BYTES = 256 * 1024
 DEFAULT_RAW_MAX_BYTES = 64 * 1024
 
 
@@ -84,6 +87,44 @@ def parse_chunk(
         return _parse(data, entity, first_byte_offset, keep_release_ids, raw_max_bytes, extract)
 
 
+def stream_chunk(
+    data: bytes,
+    entity: str,
+    emit: Callable[[str, bytes], object],
+    *,
+    first_byte_offset: int = 0,
+    keep_release_ids: Container[int] | None = None,
+    raw_max_bytes: int = DEFAULT_RAW_MAX_BYTES,
+    compiled: bool | None = None,
+    piece_bytes: int | None = None,
+) -> ParsedChunk:
+    """`parse_chunk`, handing each table's COPY text to `emit(table, data)` as it is made
+    instead of keeping it: after a batch, every table holding at least `piece_bytes` (default
+    `STREAM_PIECE_BYTES`) is emitted; at the end, what is left (tables in `tables_for` order).
+    So a consumer (the loader's COPY thread) works while the next batch is parsed, and memory
+    holds about one piece per table. A table's pieces come in record order; all rows of the
+    chunk are emitted exactly once. The returned ParsedChunk has the counts, quarantine and
+    unknowns of `parse_chunk` and an empty `copy_data`. An exception from `emit` stops the parse."""
+    extract = extractor(entity, compiled=compiled)
+    piece_bytes = piece_bytes or STREAM_PIECE_BYTES
+
+    def on_flush(out: Output) -> None:
+        for table, parts in out.fragments.items():
+            if parts and sum(map(len, parts)) >= piece_bytes:
+                emit(table, parts[0] if len(parts) == 1 else b"".join(parts))
+                parts.clear()
+
+    with _no_cyclic_gc():
+        result = _parse(
+            data, entity, first_byte_offset, keep_release_ids, raw_max_bytes, extract, on_flush
+        )
+    for table, rest in result.copy_data.items():
+        if rest:
+            emit(table, rest)
+    result.copy_data = {}
+    return result
+
+
 @contextlib.contextmanager
 def _no_cyclic_gc() -> Iterator[None]:
     """Parsing allocates millions of short-lived acyclic objects; the cyclic collector only
@@ -105,6 +146,7 @@ def _parse(
     keep_release_ids: Container[int] | None,
     raw_max_bytes: int,
     extract: Callable[[etree._Element, Output], object],
+    on_flush: Callable[[Output], None] | None = None,
 ) -> ParsedChunk:
     tags = entity_tags(entity)
     start = body_start(data[:4096], tags)
@@ -132,6 +174,8 @@ def _parse(
                 body, batch, tags, parser, extract, out, result, base, raw_max_bytes, first
             )
             out.flush()
+            if on_flush is not None:
+                on_flush(out)
             batch, batch_size, first = [], 0, False
     if batch:
         _parse_batch(body, batch, tags, parser, extract, out, result, base, raw_max_bytes, first)
@@ -334,4 +378,4 @@ def _quarantine(
     )
 
 
-__all__ = ["ChunkFormatError", "ParsedChunk", "QuarantinedRecord", "parse_chunk"]
+__all__ = ["ChunkFormatError", "ParsedChunk", "QuarantinedRecord", "parse_chunk", "stream_chunk"]
