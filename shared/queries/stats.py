@@ -26,7 +26,8 @@ EXACT_COUNT_BELOW = 100_000
 
 _ITEMS_BODY = """(
         SELECT i.instance_id, i.release_id, i.rating, i.date_added,
-            i.basic_information AS bi,
+            i.basic_information->>'title' AS snapshot_title, i.snapshot_genres, i.snapshot_styles,
+            i.snapshot_labels, i.snapshot_formats, i.snapshot_artists,
             nullif(CASE WHEN i.basic_information->>'year' ~ '^[0-9]{1,4}$'
                 THEN (i.basic_information->>'year')::integer END, 0) AS snapshot_year,
             nullif(CASE WHEN i.basic_information->>'master_id' ~ '^[0-9]{1,18}$'
@@ -36,13 +37,14 @@ _ITEMS_BODY = """(
     )"""
 _ITEMS_MATERIALIZED = "items AS MATERIALIZED " + _ITEMS_BODY
 
-# breakdown name -> (array key in basic_information, key of the name inside elements or None)
-_SNAPSHOT_ARRAYS = {
-    "genres": ("genres", None),
-    "styles": ("styles", None),
-    "labels": ("labels", "name"),
-    "formats": ("formats", "name"),
-    "artists": ("artists", "name"),
+# Breakdowns of Discogs' snapshot of each item: name -> column of collection_items holding the
+# item's distinct values (migration 0402 derives them from basic_information).
+_SNAPSHOT_COLUMNS = {
+    "genres": "snapshot_genres",
+    "styles": "snapshot_styles",
+    "labels": "snapshot_labels",
+    "formats": "snapshot_formats",
+    "artists": "snapshot_artists",
 }
 
 
@@ -83,14 +85,12 @@ _MASTER_TITLE_SERVED = "(SELECT m.title FROM discogs.masters AS m WHERE m.id = d
 
 _USER_STATS = """WITH {items}, copies AS MATERIALIZED (
         SELECT release_id, count(*) AS n FROM items GROUP BY release_id
-    ), {facts}, snapshot_values AS (
-        SELECT DISTINCT * FROM ({snapshot}) AS x WHERE value IS NOT NULL AND value <> ''
-    ), snapshot_ranked AS (
+    ), {facts}, snapshot_ranked AS (
         SELECT breakdown, value, count(*) AS n, row_number() OVER
             (PARTITION BY breakdown ORDER BY count(*) DESC, value) AS rank
-        FROM snapshot_values GROUP BY breakdown, value
+        FROM ({snapshot}) AS v GROUP BY breakdown, value
     ), joined AS MATERIALIZED (
-        SELECT i.release_id, i.bi->>'title' AS snapshot_title,
+        SELECT i.release_id, i.snapshot_title,
             coalesce(f.earliest_year, nullif(f.released_year, 0), i.snapshot_year) AS year,
             coalesce(f.master_id, i.snapshot_master_id) AS master_id
         FROM items AS i LEFT JOIN facts AS f USING (release_id)
@@ -142,18 +142,14 @@ _USER_STATS = """WITH {items}, copies AS MATERIALIZED (
 
 def user_stats_statement(served: bool) -> str:
     """The one statement behind `user_stats` (parameters username, top, role_limit)."""
-    parts = []
-    for name, (key, inner) in _SNAPSHOT_ARRAYS.items():
-        element = f"e.value->>'{inner}'" if inner else "e.value #>> '{}'"
-        parts.append(
-            f"SELECT '{name}' AS breakdown, i.instance_id, {element} AS value FROM items AS i"
-            f" CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(i.bi->'{key}')"
-            f" = 'array' THEN i.bi->'{key}' ELSE '[]'::jsonb END) AS e"
-        )
+    snapshot = " UNION ALL ".join(
+        f"SELECT '{name}' AS breakdown, unnest({column}) AS value FROM items"
+        for name, column in _SNAPSHOT_COLUMNS.items()
+    )
     return _USER_STATS.format(
         items=_ITEMS_MATERIALIZED,
         facts=_RELEASE_FACTS_SERVED if served else _RELEASE_FACTS_UNSERVED,
-        snapshot=" UNION ALL ".join(parts),
+        snapshot=snapshot,
         master_title=_MASTER_TITLE_SERVED if served else "NULL::text",
     )
 
@@ -185,7 +181,7 @@ def user_stats(conn: psycopg.Connection, username: str, top: int) -> dict[str, A
     assert row is not None
     found = row[0]
     stats: dict[str, Any] = {"username": username, "totals": found["totals"]}
-    snapshot: dict[str, list] = {name: [] for name in _SNAPSHOT_ARRAYS}
+    snapshot: dict[str, list] = {name: [] for name in _SNAPSHOT_COLUMNS}
     for breakdown, value, n in found["snapshot"]:
         snapshot[breakdown].append({"value": value, "count": n})
     stats.update(snapshot)
