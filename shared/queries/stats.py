@@ -7,8 +7,9 @@ the items whose release is loaded (`totals.matched_releases` says how many). A d
 earliest year of the release's master (the master's year or its earliest dated version), so a
 reissue counts in its original decade; without a master the release's own year is used.
 Playing time sums the known track durations of each distinct release once (an index track's own
-duration replaces those of its sub-tracks). Per-release credit roles, playing times and per-master
-earliest years are computed once per month at finalize (`sql/api_structures.sql`).
+duration replaces those of its sub-tracks). What a release contributes (its decade's year, country,
+playing time, credited roles) is computed once per month at finalize (`release_facts` in
+`sql/api_structures.sql`), so a request looks up each distinct release once by primary key.
 """
 
 from __future__ import annotations
@@ -53,33 +54,23 @@ _SNAPSHOT_COLUMNS = {
 # breakdown aggregates those two materialized sets. This replaced eight statements that each
 # re-read the items and repeated the per-item lookups (0.66-1.2 s p95 for 10,000 items).
 #
-# Dump rows are looked up per distinct release through their primary keys: the OFFSET 0 fence
-# keeps the planner from hash-joining a whole dump table (a sequential scan of every release or
-# credit, which grows with the dump) to a collection of a few thousand items.
+# What the statistics need of a release is precomputed per month in discogs.release_facts
+# (sql/api_structures.sql), looked up per distinct release through its primary key: the OFFSET 0
+# fence keeps the planner from hash-joining the whole table (a sequential scan that grows with
+# the dump) to a collection of a few thousand items.
 _RELEASE_FACTS_SERVED = """facts AS MATERIALIZED (
-        SELECT c.release_id, c.n, r.master_id, r.released_year, r.country, y.earliest_year,
-            p.seconds, r.id IS NOT NULL AS matched
+        SELECT c.release_id, c.n, f.master_id, f.year, f.country, f.seconds, f.roles,
+            f.credit_roles, f.credit_names, f.release_id IS NOT NULL AS matched
         FROM copies AS c
-        LEFT JOIN LATERAL (SELECT r.id, r.master_id, r.released_year, r.country
-            FROM discogs.releases AS r WHERE r.id = c.release_id OFFSET 0) AS r ON TRUE
-        LEFT JOIN LATERAL (SELECT y.earliest_year FROM discogs.master_years AS y
-            WHERE y.master_id = r.master_id OFFSET 0) AS y ON TRUE
-        LEFT JOIN LATERAL (SELECT p.seconds FROM discogs.release_playing_time AS p
-            WHERE p.release_id = c.release_id OFFSET 0) AS p ON TRUE
-    ), credits AS MATERIALIZED (
-        SELECT DISTINCT c.release_id, k.role, k.name, c.n FROM copies AS c
-        JOIN LATERAL (SELECT k.role, k.name FROM discogs.credit_roles AS k
-            WHERE k.release_id = c.release_id AND k.name IS NOT NULL OFFSET 0) AS k ON TRUE
+        LEFT JOIN LATERAL (SELECT f.* FROM discogs.release_facts AS f
+            WHERE f.release_id = c.release_id OFFSET 0) AS f ON TRUE
     )"""
 # Without a served month the discogs tables may not exist: the same shape, all unknown.
 _RELEASE_FACTS_UNSERVED = """facts AS (
-        SELECT c.release_id, c.n, NULL::bigint AS master_id, NULL::integer AS released_year,
-            NULL::text AS country, NULL::integer AS earliest_year, NULL::bigint AS seconds,
-            FALSE AS matched
+        SELECT c.release_id, c.n, NULL::bigint AS master_id, NULL::integer AS year,
+            NULL::text AS country, NULL::bigint AS seconds, NULL::text[] AS roles,
+            NULL::text[] AS credit_roles, NULL::text[] AS credit_names, FALSE AS matched
         FROM copies AS c
-    ), credits AS (
-        SELECT NULL::bigint AS release_id, NULL::text AS role, NULL::text AS name,
-            NULL::bigint AS n WHERE FALSE
     )"""
 _MASTER_TITLE_SERVED = "(SELECT m.title FROM discogs.masters AS m WHERE m.id = d.master_id)"
 
@@ -91,7 +82,7 @@ _USER_STATS = """WITH {items}, copies AS MATERIALIZED (
         FROM ({snapshot}) AS v GROUP BY breakdown, value
     ), joined AS MATERIALIZED (
         SELECT i.release_id, i.snapshot_title,
-            coalesce(f.earliest_year, nullif(f.released_year, 0), i.snapshot_year) AS year,
+            coalesce(f.year, i.snapshot_year) AS year,
             coalesce(f.master_id, i.snapshot_master_id) AS master_id
         FROM items AS i LEFT JOIN facts AS f USING (release_id)
     ), duplicates AS (
@@ -100,12 +91,13 @@ _USER_STATS = """WITH {items}, copies AS MATERIALIZED (
         FROM joined WHERE master_id IS NOT NULL GROUP BY master_id HAVING count(*) > 1
         ORDER BY copies DESC, master_id LIMIT %(top)s
     ), top_roles AS (
-        SELECT role, sum(n) AS n FROM (SELECT DISTINCT release_id, role, n FROM credits) AS r
-        GROUP BY role ORDER BY n DESC, role LIMIT %(role_limit)s
+        SELECT r.role, sum(f.n) AS n FROM facts AS f CROSS JOIN unnest(f.roles) AS r (role)
+        GROUP BY r.role ORDER BY n DESC, r.role LIMIT %(role_limit)s
     ), roles_ranked AS (
-        SELECT c.role, c.name, sum(c.n) AS n,
-            row_number() OVER (PARTITION BY c.role ORDER BY sum(c.n) DESC, c.name) AS rank
-        FROM credits AS c JOIN top_roles USING (role) GROUP BY c.role, c.name
+        SELECT c.role, c.name, sum(f.n) AS n,
+            row_number() OVER (PARTITION BY c.role ORDER BY sum(f.n) DESC, c.name) AS rank
+        FROM facts AS f CROSS JOIN unnest(f.credit_roles, f.credit_names) AS c (role, name)
+        WHERE c.role IN (SELECT role FROM top_roles) GROUP BY c.role, c.name
     )
     SELECT jsonb_build_object(
         'totals', jsonb_build_object(
