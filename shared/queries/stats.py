@@ -97,7 +97,7 @@ _USER_STATS = """WITH {items}, copies AS MATERIALIZED (
         SELECT c.role, c.name, sum(f.n) AS n,
             row_number() OVER (PARTITION BY c.role ORDER BY sum(f.n) DESC, c.name) AS rank
         FROM facts AS f CROSS JOIN unnest(f.credit_roles, f.credit_names) AS c (role, name)
-        WHERE c.role IN (SELECT role FROM top_roles) GROUP BY c.role, c.name
+        WHERE c.role = ANY (ARRAY(SELECT role FROM top_roles)) GROUP BY c.role, c.name
     )
     SELECT jsonb_build_object(
         'totals', jsonb_build_object(
