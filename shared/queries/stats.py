@@ -20,7 +20,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from shared.queries.served import dump_served, served_dump_date
+from shared.queries.served import dump_served, release_facts_available, served_dump_date
 
 ROLE_LIMIT = 5
 EXACT_COUNT_BELOW = 100_000
@@ -49,10 +49,10 @@ _SNAPSHOT_COLUMNS = {
 }
 
 
-# One statement computes every user statistic: the user's items are read (and their snapshots
-# detoasted) once, each distinct release's dump rows are looked up once by primary key, and every
-# breakdown aggregates those two materialized sets. This replaced eight statements that each
-# re-read the items and repeated the per-item lookups (0.66-1.2 s p95 for 10,000 items).
+# One statement computes every user statistic: the user's items are read once, each distinct
+# release's dump facts are looked up once by primary key, and every breakdown aggregates those two
+# materialized sets. This replaced eight statements that each re-read the items, unnested their
+# JSON snapshots and repeated per-item lookups (0.66-1.2 s p95 for 10,000 items).
 #
 # What the statistics need of a release is precomputed per month in discogs.release_facts
 # (sql/api_structures.sql), looked up per distinct release through its primary key: the OFFSET 0
@@ -64,6 +64,25 @@ _RELEASE_FACTS_SERVED = """facts AS MATERIALIZED (
         FROM copies AS c
         LEFT JOIN LATERAL (SELECT f.* FROM discogs.release_facts AS f
             WHERE f.release_id = c.release_id OFFSET 0) AS f ON TRUE
+    )"""
+# A month served before release_facts existed (until `build_api_structures` or the next month):
+# the same facts from the tables they are built from, one lookup per table and release.
+_RELEASE_FACTS_FROM_TABLES = """facts AS MATERIALIZED (
+        SELECT c.release_id, c.n, r.master_id,
+            coalesce(y.earliest_year, nullif(r.released_year, 0)) AS year, r.country, p.seconds,
+            k.roles, k.credit_roles, k.credit_names, r.id IS NOT NULL AS matched
+        FROM copies AS c
+        LEFT JOIN LATERAL (SELECT r.id, r.master_id, r.released_year, r.country
+            FROM discogs.releases AS r WHERE r.id = c.release_id OFFSET 0) AS r ON TRUE
+        LEFT JOIN LATERAL (SELECT y.earliest_year FROM discogs.master_years AS y
+            WHERE y.master_id = r.master_id OFFSET 0) AS y ON TRUE
+        LEFT JOIN LATERAL (SELECT p.seconds FROM discogs.release_playing_time AS p
+            WHERE p.release_id = c.release_id OFFSET 0) AS p ON TRUE
+        LEFT JOIN LATERAL (SELECT array_agg(DISTINCT d.role) AS roles,
+                array_agg(d.role ORDER BY d.role, d.name) AS credit_roles,
+                array_agg(d.name ORDER BY d.role, d.name) AS credit_names
+            FROM (SELECT DISTINCT k.role, k.name FROM discogs.credit_roles AS k
+                WHERE k.release_id = r.id AND k.name IS NOT NULL) AS d) AS k ON TRUE
     )"""
 # Without a served month the discogs tables may not exist: the same shape, all unknown.
 _RELEASE_FACTS_UNSERVED = """facts AS (
@@ -132,15 +151,20 @@ _USER_STATS = """WITH {items}, copies AS MATERIALIZED (
             '[]') FROM (SELECT rating, count(*) AS n FROM items GROUP BY 1) AS r))"""
 
 
-def user_stats_statement(served: bool) -> str:
-    """The one statement behind `user_stats` (parameters username, top, role_limit)."""
+def user_stats_statement(served: bool, facts_table: bool = True) -> str:
+    """The one statement behind `user_stats` (parameters username, top, role_limit): for a
+    served month with or without its `release_facts` table, or without a served month."""
     snapshot = " UNION ALL ".join(
         f"SELECT '{name}' AS breakdown, unnest({column}) AS value FROM items"
         for name, column in _SNAPSHOT_COLUMNS.items()
     )
     return _USER_STATS.format(
         items=_ITEMS_MATERIALIZED,
-        facts=_RELEASE_FACTS_SERVED if served else _RELEASE_FACTS_UNSERVED,
+        facts=(
+            (_RELEASE_FACTS_SERVED if facts_table else _RELEASE_FACTS_FROM_TABLES)
+            if served
+            else _RELEASE_FACTS_UNSERVED
+        ),
         snapshot=snapshot,
         master_title=_MASTER_TITLE_SERVED if served else "NULL::text",
     )
@@ -169,7 +193,9 @@ def user_stats_fingerprint(conn: psycopg.Connection, username: str) -> tuple[str
 def user_stats(conn: psycopg.Connection, username: str, top: int) -> dict[str, Any]:
     """Every statistic of one (resolved) user, from one statement (so one consistent snapshot)."""
     params = {"username": username, "top": top, "role_limit": ROLE_LIMIT}
-    row = conn.execute(user_stats_statement(dump_served(conn)), params).fetchone()
+    served = dump_served(conn)
+    facts_table = served and release_facts_available(conn)
+    row = conn.execute(user_stats_statement(served, facts_table), params).fetchone()
     assert row is not None
     found = row[0]
     stats: dict[str, Any] = {"username": username, "totals": found["totals"]}
