@@ -16,7 +16,8 @@ from shared.queries import load_sql
 
 
 def build_api_structures(conn: psycopg.Connection, schema: str = "discogs") -> None:
-    """(Re)build `schema.search_documents` and `schema.credit_roles` in one transaction."""
+    """(Re)build the API's structures of `schema` (search documents, credit roles, release facts...)
+    in one transaction."""
     with conn.transaction():
         conn.execute(sql.SQL("SET LOCAL search_path TO {}, public").format(sql.Identifier(schema)))
         conn.execute(load_sql("api_structures"))

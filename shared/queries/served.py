@@ -18,6 +18,13 @@ def search_available(conn: psycopg.Connection) -> bool:
     return bool(row and row[0])
 
 
+def release_facts_available(conn: psycopg.Connection) -> bool:
+    """Whether the served month has its per-release facts for the user statistics (a month
+    finalized before they existed does not, until its API structures are rebuilt)."""
+    row = conn.execute("SELECT to_regclass('discogs.release_facts') IS NOT NULL").fetchone()
+    return bool(row and row[0])
+
+
 def served_dump_date(conn: psycopg.Connection) -> date | None:
     """The served month's dump date from the loader's bookkeeping, when a month is served."""
     if not dump_served(conn):

@@ -210,3 +210,16 @@ def test_user_stats_follow_a_sync_immediately(api, account):
     old = {r["rating"]: r["count"] for r in before["ratings"]}
     assert ratings.get(5, 0) == old[5] - (1 if removed["rating"] != 5 else 2)
     assert after["totals"]["items"] == before["totals"]["items"] - 1
+
+
+def test_user_stats_of_a_month_without_release_facts_are_the_same(account, db):
+    """A month finalized before `release_facts` existed is served until it is rebuilt: the
+    statistics then come from the tables the facts are built from, and equal them."""
+    from shared.queries.stats import user_stats
+
+    with_facts = user_stats(db, "Digger", 7)
+    assert with_facts["totals"]["matched_releases"] > 0
+    assert with_facts["roles"] and with_facts["countries"] and with_facts["decades"]
+    assert with_facts["playing_time_seconds"] > 0
+    db.execute("DROP TABLE discogs.release_facts")
+    assert user_stats(db, "Digger", 7) == with_facts

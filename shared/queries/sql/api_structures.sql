@@ -143,3 +143,28 @@ SELECT word, ndoc FROM ts_stat('SELECT tsv FROM search_documents');
 
 CREATE INDEX search_words_trgm ON search_words USING gin (word gin_trgm_ops);
 ANALYZE search_words;
+
+-- 5. release_facts: per release, what the user statistics need from the dump, so computing them
+--    for a collection is one primary-key lookup per distinct release and aggregates: the year
+--    its decade counts in (the master's earliest year, else its own), country, playing time, and
+--    its credits as parallel arrays of distinct (role, named artist) pairs plus its distinct
+--    roles (credit_roles can hold a pair twice, once per artist id).
+DROP TABLE IF EXISTS release_facts;
+
+CREATE TABLE release_facts AS
+SELECT r.id AS release_id, r.master_id,
+    coalesce(y.earliest_year, nullif(r.released_year, 0)) AS year,
+    r.country, p.seconds, c.roles, c.credit_roles, c.credit_names
+FROM releases AS r
+LEFT JOIN master_years AS y ON y.master_id = r.master_id
+LEFT JOIN release_playing_time AS p ON p.release_id = r.id
+LEFT JOIN (
+    SELECT release_id, array_agg(DISTINCT role) AS roles,
+        array_agg(role ORDER BY role, name) AS credit_roles,
+        array_agg(name ORDER BY role, name) AS credit_names
+    FROM (SELECT DISTINCT release_id, role, name FROM credit_roles WHERE name IS NOT NULL) AS d
+    GROUP BY release_id
+) AS c ON c.release_id = r.id;
+
+ALTER TABLE release_facts ADD PRIMARY KEY (release_id);
+ANALYZE release_facts;
