@@ -18,11 +18,16 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    # Import only the command asked for: `load` then starts without the Azure SDK and the sync
+    # client (about 0.4 s of imports, a tenth of loading 200,000 masters). Without a known
+    # command, all are imported so that --help lists them.
+    chosen = [argv[0]] if argv and argv[0] in COMMANDS else list(COMMANDS)
     parser = argparse.ArgumentParser(prog="python -m shared.cli")
     commands = parser.add_subparsers(dest="command", required=True)
     modules = {}
-    for name, module_name in COMMANDS.items():
-        module = importlib.import_module(module_name)
+    for name in chosen:
+        module = importlib.import_module(COMMANDS[name])
         modules[name] = module
         module.add_arguments(commands.add_parser(name, help=module.__doc__.splitlines()[0]))
     args = parser.parse_args(argv)
