@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Iterator
 
 import psycopg
 import pytest
 
-from shared.db.connection import connect
 from shared.dumps.tables import ALL_TABLES, ENTITY_TABLES
 from shared.loading import FinalizeError, finalize_month, import_schema
 from shared.loading.build_plan import plan_build, split_statements
@@ -22,12 +20,6 @@ from tests.dumps.test_loading import counts, fingerprint, load_entity
 MONTH = datetime.date(2020, 8, 6)
 NEXT_MONTH = datetime.date(2020, 9, 1)
 RECORD_TABLES = {table: entity for entity, tables in ENTITY_TABLES.items() for table in tables}
-
-
-@pytest.fixture
-def conn(settings: Settings) -> Iterator[psycopg.Connection]:
-    with connect(settings, autocommit=True) as connection:
-        yield connection
 
 
 def load_samples(conn: psycopg.Connection, settings: Settings, month: datetime.date) -> dict:

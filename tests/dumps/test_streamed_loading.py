@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterator
 
 import psycopg
 import pytest
 from psycopg import sql
 
-from shared.db.connection import connect
 from shared.dumps import parser
 from shared.dumps.generate import generate_dump
 from shared.dumps.parser import parse_chunk, stream_chunk
@@ -26,16 +24,11 @@ from shared.settings import Settings
 from tests.dumps.samples import sample_bytes
 from tests.dumps.test_loading import fingerprint
 
+
 pytestmark = pytest.mark.usefixtures("extractor")
 
 STREAMED = datetime.date(2021, 3, 1)
 WHOLE = datetime.date(2021, 4, 1)
-
-
-@pytest.fixture
-def conn(settings: Settings) -> Iterator[psycopg.Connection]:
-    with connect(settings, autocommit=True) as connection:
-        yield connection
 
 
 @pytest.fixture
