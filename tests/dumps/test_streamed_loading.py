@@ -18,12 +18,11 @@ from shared.dumps.generate import generate_dump
 from shared.dumps.parser import parse_chunk, stream_chunk
 from shared.dumps.tables import ENTITY_TABLES, tables_for
 from shared.loading import import_schema, load_chunk
-from shared.loading.chunks import write_parsed_chunk
 from shared.loading.schema import ensure_month
 from shared.settings import Settings
 from tests.dumps.samples import sample_bytes
 from tests.dumps.test_loading import fingerprint
-
+from tests.support.whole_chunk import write_parsed_chunk
 
 pytestmark = pytest.mark.usefixtures("extractor")
 
