@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TypeVar
 
 # Marker bytes that cannot occur in parsed XML text (C0 controls are invalid in XML 1.0 and are
 # stripped before parsing), so rows can be joined first and escaped for COPY in one pass.
@@ -61,16 +61,8 @@ def boolean(value: str | None) -> str:
 
 
 def released_parts(raw: str) -> tuple[str, str, str]:
-    """Cached `parse_released` (release dates repeat across records; bounded cache)."""
-    parts = _RELEASED_PARTS.get(raw)
-    if parts is None:
-        if len(_RELEASED_PARTS) >= 50_000:
-            _RELEASED_PARTS.clear()
-        parts = _RELEASED_PARTS[raw] = parse_released(raw)
-    return parts
-
-
-_RELEASED_PARTS: dict[str, tuple[str, str, str]] = {}
+    """Cached `parse_released` (release dates repeat across records; see `Memo`)."""
+    return RELEASED_PARTS.get(raw) or RELEASED_PARTS.miss(raw)
 
 
 def parse_released(raw: str) -> tuple[str, str, str]:
@@ -146,27 +138,32 @@ def copy_text(rows: list[str]) -> str:
     return text.replace(FIELD, "\t").replace(ROW, "\n").replace(NULL, "\\N") + "\n"
 
 
-class Memo(dict[Any, str]):
+_Key = TypeVar("_Key")
+_Value = TypeVar("_Value")
+
+
+class Memo(dict[_Key, _Value]):
     """A bounded cache of one pure conversion (durations, release dates, genre/style arrays
     repeat across records: a dict hit costs far less than re-parsing). `memo.get(raw) or
-    memo.miss(raw)` in the hot path; values are never empty (NULL is a marker byte). Cleared
-    when full, so memory stays bounded whatever the dump size."""
+    memo.miss(raw)` in the hot path; values are never false (NULL is a marker byte, a tuple of
+    parts is not empty). Cleared when full, so memory stays bounded whatever the dump size."""
 
-    def __init__(self, convert: Callable[[Any], str], limit: int = 50_000) -> None:
+    def __init__(self, convert: Callable[[_Key], _Value], limit: int = 50_000) -> None:
         super().__init__()
         self._convert = convert
         self._limit = limit
 
-    def miss(self, key: Any) -> str:
+    def miss(self, key: _Key) -> _Value:
         if len(self) >= self._limit:
             self.clear()
         value = self[key] = self._convert(key)
         return value
 
 
-DURATION_SECONDS = Memo(lambda raw: duration_seconds(raw))
+DURATION_SECONDS: Memo[str, str] = Memo(lambda raw: duration_seconds(raw))
 # text[] literal of a tuple of values (genres, styles, descriptions: few distinct combinations).
-TEXT_ARRAYS = Memo(lambda values: text_array(list(values)))
+TEXT_ARRAYS: Memo[tuple[str, ...], str] = Memo(lambda values: text_array(list(values)))
+RELEASED_PARTS: Memo[str, tuple[str, str, str]] = Memo(parse_released)
 
 
 _MARKERS = bytes.maketrans(FIELD.encode() + ROW.encode(), b"\t\n")
