@@ -31,8 +31,11 @@ STREAM_PIECE_BYTES = 256 * 1024
 DEFAULT_RAW_MAX_BYTES = 64 * 1024
 
 
-_RECORD_ID = re.compile(rb'<(?:release|master)\s+id="(\d+)"|<id>(\d+)</id>')
-_OPENING_ID = re.compile(rb'<(?:release|master)[^>]*?\sid="(\d+)"')
+# The id of a release or master is an attribute of its opening tag (wherever it stands among
+# the attributes); artists' and labels' is their first <id> element.
+_OPENING_ID_PATTERN = rb'<(?:release|master)[^>]*?\sid="(\d+)"'
+_OPENING_ID = re.compile(_OPENING_ID_PATTERN)
+_RECORD_ID = re.compile(_OPENING_ID_PATTERN + rb"|<id>(\d+)</id>")
 
 
 @dataclass(frozen=True)
