@@ -119,25 +119,6 @@ def text_array(values: list[str]) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-def copy_text(rows: list[str]) -> str:
-    """Rows joined with FIELD/ROW/NULL markers -> COPY text format (escape, then swap markers).
-
-    A handful of C-level passes over the whole buffer instead of escaping every field in Python.
-    """
-    if not rows:
-        return ""
-    text = ROW.join(rows)
-    if "\\" in text:
-        text = text.replace("\\", "\\\\")
-    if "\n" in text:
-        text = text.replace("\n", "\\n")
-    if "\r" in text:
-        text = text.replace("\r", "\\r")
-    if "\t" in text:
-        text = text.replace("\t", "\\t")
-    return text.replace(FIELD, "\t").replace(ROW, "\n").replace(NULL, "\\N") + "\n"
-
-
 _Key = TypeVar("_Key")
 _Value = TypeVar("_Value")
 
@@ -171,10 +152,12 @@ _NULL = NULL.encode()
 
 
 def copy_bytes(rows: list[str]) -> bytes:
-    """`copy_text` as UTF-8 bytes, which is what COPY sends anyway (psycopg would encode the
-    str). Cheaper: escapes are found with memchr-speed `in` tests on bytes (usually absent),
-    the FIELD/ROW markers are swapped by one `bytes.translate` table pass, and a byte string is
-    1 byte per ASCII character where a str holding any non-Latin-1 text is 2 or 4."""
+    """Rows joined with FIELD/ROW/NULL markers -> COPY text format as UTF-8 bytes (what COPY
+    sends anyway: psycopg would encode a str). Escape, then swap the markers, in a handful of
+    C-level passes over the whole buffer instead of escaping every field in Python: escapes are
+    found with memchr-speed `in` tests (usually absent), FIELD/ROW are swapped by one
+    `bytes.translate` pass, and a byte string is 1 byte per ASCII character where a str holding
+    any non-Latin-1 text is 2 or 4."""
     if not rows:
         return b""
     data = ROW.join(rows).encode()
@@ -193,7 +176,7 @@ def copy_bytes(rows: list[str]) -> bytes:
 
 
 def parse_copy_text(text: str) -> list[tuple[str | None, ...]]:
-    """The inverse of `copy_text` (for tests and tools): rows of str-or-None fields."""
+    """The inverse of `copy_bytes` (decoded; for tests and tools): rows of str-or-None fields."""
     rows = []
     for line in text.split("\n"):
         if not line:
