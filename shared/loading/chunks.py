@@ -220,16 +220,6 @@ def stored_chunk_result(
         return _stored_result(conn, dump_date, entity, sequence)
 
 
-def loaded_sequences(conn: psycopg.Connection, dump_date: datetime.date, entity: str) -> set[int]:
-    """Sequences of the entity's chunks already in the ledger for that month."""
-    with conn.transaction():
-        rows = conn.execute(
-            "SELECT sequence FROM loader.chunks WHERE dump_date = %s AND entity = %s",
-            (dump_date, entity),
-        ).fetchall()
-    return {int(row[0]) for row in rows}
-
-
 def release_scope_filter(
     conn: psycopg.Connection, entity: str, settings: Settings
 ) -> tuple[frozenset[int] | None, list[str]]:
@@ -392,7 +382,6 @@ def _stored_result(
 __all__ = [
     "ChunkResult",
     "load_chunk",
-    "loaded_sequences",
     "release_scope_filter",
     "stored_chunk_result",
 ]
