@@ -407,6 +407,14 @@ cdef class CompiledExtractor:
             self.length += 1
         return 0
 
+    cdef inline int child_row(self, const char* rid, long sequence) except -1:
+        """The first two fields of a child table's row: the record id and the row's sequence."""
+        self.value(rid)
+        self.field()
+        self.number(sequence)
+        self.field()
+        return 0
+
     cdef int emit(self, int table) except -1:
         """The row built so far, escaped for COPY text format (as `values.copy_bytes` does:
         backslash, newline, CR and tab escaped; FIELD -> tab, NULL -> \\N), becomes a line of
@@ -506,10 +514,7 @@ cdef class CompiledExtractor:
                         i += 1
                     self.put_char(b'"')
             child = child.next
-        if first:  # no values: `{}`
-            self.put_char(b'}')
-            return OK
-        self.put_char(b'}')
+        self.put_char(b'}')  # `{}` when there were no values
         return OK
 
     cdef int text_rows(self, xmlNode* container, const char* tag, const char* rid, int table) except -1:
@@ -527,10 +532,7 @@ cdef class CompiledExtractor:
                     return BAIL
                 if text is not NULL:
                     sequence += 1
-                    self.value(rid)
-                    self.field()
-                    self.number(sequence)
-                    self.field()
+                    self.child_row(rid, sequence)
                     self.value(text)
                     self.emit(table)
             child = child.next
@@ -651,10 +653,7 @@ cdef class CompiledExtractor:
                     else:
                         return BAIL
                     attribute = attribute.next
-                self.value(rid)
-                self.field()
-                self.number(sequence)
-                self.field()
+                self.child_row(rid, sequence)
                 self.value(kind_)
                 self.field()
                 self.value(uri)
@@ -717,10 +716,7 @@ cdef class CompiledExtractor:
                     else:
                         return BAIL
                     attribute = attribute.next
-                self.value(rid)
-                self.field()
-                self.number(sequence)
-                self.field()
+                self.child_row(rid, sequence)
                 self.value(src)
                 self.field()
                 self.value(duration)
@@ -763,10 +759,7 @@ cdef class CompiledExtractor:
                     attribute = attribute.next
                 if ref is not NULL or text is not NULL:
                     sequence += 1
-                    self.value(rid)
-                    self.field()
-                    self.number(sequence)
-                    self.field()
+                    self.child_row(rid, sequence)
                     self.value(ref)
                     self.field()
                     self.value(text)
@@ -959,10 +952,7 @@ cdef class CompiledExtractor:
                     else:
                         return BAIL
                     attribute = attribute.next
-                self.value(rid)
-                self.field()
-                self.number(sequence)
-                self.field()
+                self.child_row(rid, sequence)
                 self.value(label_id)
                 self.field()
                 self.value(name)
@@ -1016,10 +1006,7 @@ cdef class CompiledExtractor:
                     else:
                         return BAIL
                     attribute = attribute.next
-                self.value(rid)
-                self.field()
-                self.number(sequence)
-                self.field()
+                self.child_row(rid, sequence)
                 self.value(name)
                 self.field()
                 self.value(qty)
@@ -1063,10 +1050,7 @@ cdef class CompiledExtractor:
                     else:
                         return BAIL
                     attribute = attribute.next
-                self.value(rid)
-                self.field()
-                self.number(sequence)
-                self.field()
+                self.child_row(rid, sequence)
                 self.value(type_)
                 self.field()
                 self.value(description)
@@ -1122,10 +1106,7 @@ cdef class CompiledExtractor:
                         else:
                             return BAIL
                     child = child.next
-                self.value(rid)
-                self.field()
-                self.number(sequence)
-                self.field()
+                self.child_row(rid, sequence)
                 self.value(company_id)
                 self.field()
                 self.value(name)
@@ -1217,10 +1198,7 @@ cdef class CompiledExtractor:
                 track_type = b"heading"
             else:
                 track_type = b"track"
-            self.value(rid)
-            self.field()
-            self.number(own)
-            self.field()
+            self.child_row(rid, own)
             if parent >= 0:
                 self.number(parent)
             else:
@@ -1398,10 +1376,7 @@ cdef class CompiledExtractor:
                     pending = NULL
                     if member_id is not NULL or text is not NULL:
                         sequence += 1
-                        self.value(rid)
-                        self.field()
-                        self.number(sequence)
-                        self.field()
+                        self.child_row(rid, sequence)
                         self.value(member_id)
                         self.field()
                         self.value(text)

@@ -31,8 +31,11 @@ STREAM_PIECE_BYTES = 256 * 1024
 DEFAULT_RAW_MAX_BYTES = 64 * 1024
 
 
-_RECORD_ID = re.compile(rb'<(?:release|master)\s+id="(\d+)"|<id>(\d+)</id>')
-_OPENING_ID = re.compile(rb'<(?:release|master)[^>]*?\sid="(\d+)"')
+# The id of a release or master is an attribute of its opening tag (wherever it stands among
+# the attributes); artists' and labels' is their first <id> element.
+_OPENING_ID_PATTERN = rb'<(?:release|master)[^>]*?\sid="(\d+)"'
+_OPENING_ID = re.compile(_OPENING_ID_PATTERN)
+_RECORD_ID = re.compile(_OPENING_ID_PATTERN + rb"|<id>(\d+)</id>")
 
 
 @dataclass(frozen=True)
@@ -273,19 +276,7 @@ def _extract_children(
     extract_children = getattr(extract, "extract_children", None)
     if extract_children is None:
         return False
-    mark = out.mark()
-    unknown, anomalies = out.unknown.copy(), out.anomalies.copy()
-    try:
-        count = extract_children(root, out)
-    except Exception:  # a malformed record: take the careful path
-        count = -1
-    if count < 0:
-        out.rollback(mark)
-        out.unknown, out.anomalies = unknown, anomalies
-        return False
-    result.record_count += count
-    result.loaded_count += count
-    return True
+    return _all_or_nothing(out, result, lambda: extract_children(root, out))
 
 
 def _extract_batch(
@@ -298,24 +289,34 @@ def _extract_batch(
     """The fast path: extract every record without per-record bookkeeping. When a record is
     not the entity's or fails, everything this batch added is undone and False returned, so
     `_extract_each` can redo the batch record by record (records are deterministic)."""
+
+    def extract_all() -> int:
+        for record in records:
+            if record.tag != record_tag:
+                return -1
+            extract(record, out)
+        return len(records)
+
+    return _all_or_nothing(out, result, extract_all)
+
+
+def _all_or_nothing(out: Output, result: ParsedChunk, extract_all: Callable[[], int]) -> bool:
+    """Run a batch-level extraction that returns its record count, or -1 (or raises) when the
+    batch needs the careful path. Then everything it added to `out` (rows, unknown and anomaly
+    counts) is undone and False returned; else the records count as loaded."""
     mark = out.mark()
     unknown, anomalies = out.unknown.copy(), out.anomalies.copy()
     try:
-        for record in records:
-            if record.tag != record_tag:
-                raise _RedoRecordByRecordError
-            extract(record, out)
-    except Exception:  # _RedoRecordByRecordError or a malformed record: take the careful path
+        count = extract_all()
+    except Exception:  # a malformed record: take the careful path
+        count = -1
+    if count < 0:
         out.rollback(mark)
         out.unknown, out.anomalies = unknown, anomalies
         return False
-    result.record_count += len(records)
-    result.loaded_count += len(records)
+    result.record_count += count
+    result.loaded_count += count
     return True
-
-
-class _RedoRecordByRecordError(Exception):
-    """A batch holds something other than well-formed records of the entity."""
 
 
 def _extract_each(

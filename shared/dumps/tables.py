@@ -152,6 +152,11 @@ ALL_TABLES: tuple[str, ...] = (
 # The record table of each entity (its rows are the entity's records).
 MAIN_TABLE = {entity: entity for entity in ENTITY_TABLES}
 
+# Each entity table (child tables and the record table itself) -> its entity's record table.
+RECORD_TABLE_OF: dict[str, str] = {
+    table: MAIN_TABLE[entity] for entity, tables in ENTITY_TABLES.items() for table in tables
+}
+
 
 def tables_for(entity: str) -> dict[str, tuple[str, ...]]:
     """Every table one entity's chunk writes to, including the unknown-field table."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TypeVar
 
 # Marker bytes that cannot occur in parsed XML text (C0 controls are invalid in XML 1.0 and are
 # stripped before parsing), so rows can be joined first and escaped for COPY in one pass.
@@ -61,16 +61,8 @@ def boolean(value: str | None) -> str:
 
 
 def released_parts(raw: str) -> tuple[str, str, str]:
-    """Cached `parse_released` (release dates repeat across records; bounded cache)."""
-    parts = _RELEASED_PARTS.get(raw)
-    if parts is None:
-        if len(_RELEASED_PARTS) >= 50_000:
-            _RELEASED_PARTS.clear()
-        parts = _RELEASED_PARTS[raw] = parse_released(raw)
-    return parts
-
-
-_RELEASED_PARTS: dict[str, tuple[str, str, str]] = {}
+    """Cached `parse_released` (release dates repeat across records; see `Memo`)."""
+    return RELEASED_PARTS.get(raw) or RELEASED_PARTS.miss(raw)
 
 
 def parse_released(raw: str) -> tuple[str, str, str]:
@@ -127,46 +119,32 @@ def text_array(values: list[str]) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-def copy_text(rows: list[str]) -> str:
-    """Rows joined with FIELD/ROW/NULL markers -> COPY text format (escape, then swap markers).
-
-    A handful of C-level passes over the whole buffer instead of escaping every field in Python.
-    """
-    if not rows:
-        return ""
-    text = ROW.join(rows)
-    if "\\" in text:
-        text = text.replace("\\", "\\\\")
-    if "\n" in text:
-        text = text.replace("\n", "\\n")
-    if "\r" in text:
-        text = text.replace("\r", "\\r")
-    if "\t" in text:
-        text = text.replace("\t", "\\t")
-    return text.replace(FIELD, "\t").replace(ROW, "\n").replace(NULL, "\\N") + "\n"
+_Key = TypeVar("_Key")
+_Value = TypeVar("_Value")
 
 
-class Memo(dict[Any, str]):
+class Memo(dict[_Key, _Value]):
     """A bounded cache of one pure conversion (durations, release dates, genre/style arrays
     repeat across records: a dict hit costs far less than re-parsing). `memo.get(raw) or
-    memo.miss(raw)` in the hot path; values are never empty (NULL is a marker byte). Cleared
-    when full, so memory stays bounded whatever the dump size."""
+    memo.miss(raw)` in the hot path; values are never false (NULL is a marker byte, a tuple of
+    parts is not empty). Cleared when full, so memory stays bounded whatever the dump size."""
 
-    def __init__(self, convert: Callable[[Any], str], limit: int = 50_000) -> None:
+    def __init__(self, convert: Callable[[_Key], _Value], limit: int = 50_000) -> None:
         super().__init__()
         self._convert = convert
         self._limit = limit
 
-    def miss(self, key: Any) -> str:
+    def miss(self, key: _Key) -> _Value:
         if len(self) >= self._limit:
             self.clear()
         value = self[key] = self._convert(key)
         return value
 
 
-DURATION_SECONDS = Memo(lambda raw: duration_seconds(raw))
+DURATION_SECONDS: Memo[str, str] = Memo(lambda raw: duration_seconds(raw))
 # text[] literal of a tuple of values (genres, styles, descriptions: few distinct combinations).
-TEXT_ARRAYS = Memo(lambda values: text_array(list(values)))
+TEXT_ARRAYS: Memo[tuple[str, ...], str] = Memo(lambda values: text_array(list(values)))
+RELEASED_PARTS: Memo[str, tuple[str, str, str]] = Memo(parse_released)
 
 
 _MARKERS = bytes.maketrans(FIELD.encode() + ROW.encode(), b"\t\n")
@@ -174,10 +152,12 @@ _NULL = NULL.encode()
 
 
 def copy_bytes(rows: list[str]) -> bytes:
-    """`copy_text` as UTF-8 bytes, which is what COPY sends anyway (psycopg would encode the
-    str). Cheaper: escapes are found with memchr-speed `in` tests on bytes (usually absent),
-    the FIELD/ROW markers are swapped by one `bytes.translate` table pass, and a byte string is
-    1 byte per ASCII character where a str holding any non-Latin-1 text is 2 or 4."""
+    """Rows joined with FIELD/ROW/NULL markers -> COPY text format as UTF-8 bytes (what COPY
+    sends anyway: psycopg would encode a str). Escape, then swap the markers, in a handful of
+    C-level passes over the whole buffer instead of escaping every field in Python: escapes are
+    found with memchr-speed `in` tests (usually absent), FIELD/ROW are swapped by one
+    `bytes.translate` pass, and a byte string is 1 byte per ASCII character where a str holding
+    any non-Latin-1 text is 2 or 4."""
     if not rows:
         return b""
     data = ROW.join(rows).encode()
@@ -196,7 +176,7 @@ def copy_bytes(rows: list[str]) -> bytes:
 
 
 def parse_copy_text(text: str) -> list[tuple[str | None, ...]]:
-    """The inverse of `copy_text` (for tests and tools): rows of str-or-None fields."""
+    """The inverse of `copy_bytes` (decoded; for tests and tools): rows of str-or-None fields."""
     rows = []
     for line in text.split("\n"):
         if not line:

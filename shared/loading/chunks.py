@@ -7,6 +7,7 @@ import datetime
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import psycopg
@@ -88,15 +89,8 @@ def load_chunk(
         return stored
     _check_open(dump_date, entity, sequence, status)
     keep, notes = release_scope_filter(conn, entity, settings)
-    with conn.transaction():
-        conn.execute(
-            "SELECT pg_advisory_xact_lock(hashtext('cratedigger-chunk'), hashtext(%s))",
-            (chunk_id(dump_date, entity, sequence),),
-        )
-        stored = _stored_result(conn, dump_date, entity, sequence)
-        if stored:
-            return stored  # another delivery won the race
-        _check_open(dump_date, entity, sequence, status)
+
+    def stream_and_copy() -> tuple[ParsedChunk, float, float]:
         writer = _CopyWriter(conn, import_schema(dump_date), entity, sequence, dump_date)
         started = time.perf_counter()
         try:
@@ -113,13 +107,45 @@ def load_chunk(
             raise
         parsed_at = time.perf_counter()
         writer.finish()
-        _insert_quarantine(conn, dump_date, entity, sequence, parsed)
         # parse_seconds: the parse with the COPY running alongside (incl. waits on a full
-        # queue); copy_seconds: the COPY left after the parse. Their sum stays the chunk's
-        # load time, as before streaming (the pipeline benchmark adds them up).
-        parse_seconds, copy_seconds = parsed_at - started, time.perf_counter() - parsed_at
+        # queue); copy_seconds (from parsed_at on): the COPY left after the parse. Their sum
+        # stays the chunk's load time, as before streaming (the pipeline benchmark adds them).
+        return parsed, parsed_at - started, parsed_at
+
+    return _load_once(
+        conn, dump_date, entity, sequence, status, stream_and_copy, notes, len(data),
+        first_byte_offset,
+    )  # fmt: skip
+
+
+def _load_once(
+    conn: psycopg.Connection,
+    dump_date: datetime.date,
+    entity: str,
+    sequence: int,
+    status: str,
+    fill: Callable[[], tuple[ParsedChunk, float, float]],
+    notes: list[str],
+    data_bytes: int,
+    first_byte_offset: int | None,
+) -> ChunkResult:
+    """The exactly-once transaction of a chunk: under the chunk's advisory lock, unless the
+    ledger already has it, `fill()` COPYs the rows (returning the ParsedChunk, parse seconds and
+    the perf_counter time the copy time counts from); then quarantine and ledger rows."""
+    with conn.transaction():
+        conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('cratedigger-chunk'), hashtext(%s))",
+            (chunk_id(dump_date, entity, sequence),),
+        )
+        stored = _stored_result(conn, dump_date, entity, sequence)
+        if stored:
+            return stored  # another delivery won the race
+        _check_open(dump_date, entity, sequence, status)
+        parsed, parse_seconds, copy_from = fill()
+        _insert_quarantine(conn, dump_date, entity, sequence, parsed)
+        copy_seconds = time.perf_counter() - copy_from
         result = _result(dump_date, entity, sequence, parsed, parse_seconds, copy_seconds, notes)
-        _insert_ledger(conn, result, len(data), first_byte_offset)
+        _insert_ledger(conn, result, data_bytes, first_byte_offset)
     return result
 
 
@@ -194,16 +220,6 @@ def stored_chunk_result(
         return _stored_result(conn, dump_date, entity, sequence)
 
 
-def loaded_sequences(conn: psycopg.Connection, dump_date: datetime.date, entity: str) -> set[int]:
-    """Sequences of the entity's chunks already in the ledger for that month."""
-    with conn.transaction():
-        rows = conn.execute(
-            "SELECT sequence FROM loader.chunks WHERE dump_date = %s AND entity = %s",
-            (dump_date, entity),
-        ).fetchall()
-    return {int(row[0]) for row in rows}
-
-
 def release_scope_filter(
     conn: psycopg.Connection, entity: str, settings: Settings
 ) -> tuple[frozenset[int] | None, list[str]]:
@@ -220,56 +236,12 @@ def release_scope_filter(
     ]
 
 
-def write_parsed_chunk(
-    conn: psycopg.Connection,
-    dump_date: datetime.date,
-    entity: str,
-    sequence: int,
-    parsed: ParsedChunk,
-    *,
-    settings: Settings,
-    data_bytes: int,
-    first_byte_offset: int | None = None,
-    parse_seconds: float = 0.0,
-    notes: list[str] | None = None,
-) -> ChunkResult:
-    """The database half of `load_chunk` for a chunk parsed elsewhere (e.g. in parallel with
-    the previous chunk's COPY): same transaction, ledger and exactly-once rules."""
-    status = ensure_month(conn, dump_date, settings.release_scope)
-    started = time.perf_counter()
-    with conn.transaction():
-        conn.execute(
-            "SELECT pg_advisory_xact_lock(hashtext('cratedigger-chunk'), hashtext(%s))",
-            (chunk_id(dump_date, entity, sequence),),
-        )
-        stored = _stored_result(conn, dump_date, entity, sequence)
-        if stored:
-            return stored  # another delivery won the race
-        _check_open(dump_date, entity, sequence, status)
-        _copy_tables(conn, import_schema(dump_date), entity, parsed)
-        _insert_quarantine(conn, dump_date, entity, sequence, parsed)
-        copy_seconds = time.perf_counter() - started
-        result = _result(
-            dump_date, entity, sequence, parsed, parse_seconds, copy_seconds, notes or []
-        )
-        _insert_ledger(conn, result, data_bytes, first_byte_offset)
-    return result
-
-
 def _check_open(dump_date: datetime.date, entity: str, sequence: int, status: str) -> None:
     if status != "loading":
         raise MonthClosedError(
             f"dump {dump_date} is already finalized ({status}); chunk "
             f"{chunk_id(dump_date, entity, sequence)} was never loaded"
         )
-
-
-def _copy_tables(conn: psycopg.Connection, schema: str, entity: str, parsed: ParsedChunk) -> None:
-    with conn.cursor() as cursor:
-        for table, columns in tables_for(entity).items():
-            data = parsed.copy_data.get(table)
-            if data:
-                _copy(cursor, _copy_statement(schema, table, columns), data)
 
 
 def _copy_statement(schema: str, table: str, columns: tuple[str, ...] | list[str]) -> sql.Composed:
@@ -410,8 +382,6 @@ def _stored_result(
 __all__ = [
     "ChunkResult",
     "load_chunk",
-    "loaded_sequences",
     "release_scope_filter",
     "stored_chunk_result",
-    "write_parsed_chunk",
 ]

@@ -13,7 +13,7 @@ from psycopg.types.json import Jsonb
 
 from shared.db.connection import connect
 from shared.dumps.entities import ENTITIES
-from shared.dumps.tables import ALL_TABLES, ENTITY_TABLES
+from shared.dumps.tables import ALL_TABLES, ENTITY_TABLES, RECORD_TABLE_OF
 from shared.loading.build_plan import plan_build
 from shared.loading.parallel_build import BuildError, run_build
 from shared.loading.schema import (
@@ -137,12 +137,11 @@ def finalize_month(
         timings["validate"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    record_tables = {table: entity for entity, tables in ENTITY_TABLES.items() for table in tables}
     steps = plan_build(
         read_sql("finalize_indexes.sql"),
         ALL_TABLES,
         weights,
-        record_tables,
+        RECORD_TABLE_OF,
         # The HTTP API's search documents, credit roles, ... (issue 6; SQL in shared/queries).
         load_sql("api_structures"),
     )

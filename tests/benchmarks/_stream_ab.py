@@ -21,9 +21,9 @@ from shared.dumps.chunking import split_records
 from shared.dumps.files import open_dump
 from shared.dumps.parser import parse_chunk
 from shared.loading import load_chunk
-from shared.loading.chunks import write_parsed_chunk
 from shared.settings import get_settings, load_settings
 from tests.benchmarks.dumps import _create_database, _drop_database
+from tests.support.whole_chunk import write_parsed_chunk
 
 WHOLE, STREAMED = datetime.date(2027, 1, 1), datetime.date(2027, 2, 1)
 

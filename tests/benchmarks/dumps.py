@@ -37,6 +37,8 @@ from shared.db.migrations import apply_migrations
 from shared.loading import finalize_month
 from shared.settings import get_settings, load_settings
 from tests.benchmarks._report import write_section
+from tests.support.reset import database_url_for
+from tests.support.reset import drop_database as _drop_database  # also used by the other benches
 
 ROOT = Path(__file__).resolve().parents[2]
 PEER = ROOT / ".local" / "peers-venv" / "bin" / "discogskit"
@@ -223,22 +225,10 @@ def _xml_size(path: Path) -> int:
 def _create_database(server_url: str, name: str) -> str:
     with psycopg.connect(server_url, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = psycopg.conninfo.conninfo_to_dict(server_url)
-    url["dbname"] = name
-    bench_url = (
-        f"postgresql://{url.get('user', '')}@{url.get('host', '127.0.0.1')}:"
-        f"{url.get('port', 5432)}/{name}"
-    )
+    bench_url = database_url_for(server_url, name)
     with psycopg.connect(bench_url, autocommit=True) as conn:
         apply_migrations(conn)
     return bench_url
-
-
-def _drop_database(server_url: str, name: str) -> None:
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 def _write_doc(results: dict[str, Any], releases: int, others: int, chunk_bytes: int) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 import psycopg
 
-from shared.dumps.tables import ALL_TABLES, ENTITY_TABLES
+from shared.dumps.tables import ALL_TABLES, RECORD_TABLE_OF
 from shared.loading import finalize_month
 from shared.loading.build_plan import plan_build
 from shared.loading.schema import read_sql
@@ -88,9 +88,12 @@ def _finalize(url: str, chunks: dict[str, int], sessions: int) -> dict[str, Any]
 
 def _critical_path(step_seconds: dict[str, float]) -> float:
     """The longest chain of dependent steps: the build's duration with unlimited sessions."""
-    record_tables = {t: entity for entity, tables in ENTITY_TABLES.items() for t in tables}
     steps = plan_build(
-        read_sql("finalize_indexes.sql"), ALL_TABLES, {}, record_tables, load_sql("api_structures")
+        read_sql("finalize_indexes.sql"),
+        ALL_TABLES,
+        {},
+        RECORD_TABLE_OF,
+        load_sql("api_structures"),
     )
     finish: dict[str, float] = {}
     for step in steps:  # plan_build lists every step after the steps it waits for

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 
+from shared.db.connection import connect
 from shared.dumps.extractors import PURE_PYTHON_ENV, compiled_available
+from shared.settings import Settings
 
 
 @pytest.fixture(scope="module", params=["compiled", "python"])
@@ -21,3 +24,10 @@ def extractor(request: pytest.FixtureRequest) -> Iterator[str]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(PURE_PYTHON_ENV, "1" if request.param == "python" else "0")
         yield request.param
+
+
+@pytest.fixture
+def conn(settings: Settings) -> Iterator[psycopg.Connection]:
+    """An autocommit connection to the test's database (the loader's idle-connection contract)."""
+    with connect(settings, autocommit=True) as connection:
+        yield connection

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import io
-from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -29,12 +28,6 @@ pytestmark = pytest.mark.usefixtures("extractor")
 
 MONTH = datetime.date(2020, 8, 6)
 NEXT_MONTH = datetime.date(2020, 9, 1)
-
-
-@pytest.fixture
-def conn(settings: Settings) -> Iterator[psycopg.Connection]:
-    with connect(settings, autocommit=True) as connection:
-        yield connection
 
 
 def load_entity(

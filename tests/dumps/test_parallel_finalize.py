@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Iterator
 
 import psycopg
 import pytest
 
-from shared.db.connection import connect
-from shared.dumps.tables import ALL_TABLES, ENTITY_TABLES
+from shared.dumps.tables import ALL_TABLES, ENTITY_TABLES, RECORD_TABLE_OF
 from shared.loading import FinalizeError, finalize_month, import_schema
 from shared.loading.build_plan import plan_build, split_statements
 from shared.loading.schema import read_sql
@@ -21,13 +19,6 @@ from tests.dumps.test_loading import counts, fingerprint, load_entity
 
 MONTH = datetime.date(2020, 8, 6)
 NEXT_MONTH = datetime.date(2020, 9, 1)
-RECORD_TABLES = {table: entity for entity, tables in ENTITY_TABLES.items() for table in tables}
-
-
-@pytest.fixture
-def conn(settings: Settings) -> Iterator[psycopg.Connection]:
-    with connect(settings, autocommit=True) as connection:
-        yield connection
 
 
 def load_samples(conn: psycopg.Connection, settings: Settings, month: datetime.date) -> dict:
@@ -71,7 +62,7 @@ def catalog(conn: psycopg.Connection, schema: str) -> dict[str, object]:
 
 def test_every_statement_becomes_one_step_in_a_safe_order() -> None:
     script = read_sql("finalize_indexes.sql")
-    steps = plan_build(script, ALL_TABLES, {"releases": 100, "artists": 5}, RECORD_TABLES)
+    steps = plan_build(script, ALL_TABLES, {"releases": 100, "artists": 5}, RECORD_TABLE_OF)
     by_name = {step.name: step for step in steps}
     assert [s.statement for s in steps if s.statement] == split_statements(script)
     assert {s.name for s in steps if s.kind == "analyze"} == {f"analyze_{t}" for t in ALL_TABLES}
@@ -86,7 +77,7 @@ def test_every_statement_becomes_one_step_in_a_safe_order() -> None:
 
 def test_the_api_structures_build_side_by_side_after_every_entity_key() -> None:
     entity_script, api_script = read_sql("finalize_indexes.sql"), load_sql("api_structures")
-    steps = plan_build(entity_script, ALL_TABLES, {"releases": 100}, RECORD_TABLES, api_script)
+    steps = plan_build(entity_script, ALL_TABLES, {"releases": 100}, RECORD_TABLE_OF, api_script)
     by_name = {step.name: step for step in steps}
     entity_keys = {s.name for s in steps if s.kind == "primary_key" and s.table in ALL_TABLES}
     creates = {s.name for s in steps if s.kind == "create"}
@@ -109,14 +100,14 @@ def test_the_api_structures_build_side_by_side_after_every_entity_key() -> None:
 
 def test_plan_rejects_an_api_statement_it_does_not_understand() -> None:
     with pytest.raises(ValueError, match="not understood"):
-        plan_build("", ALL_TABLES, {}, RECORD_TABLES, "UPDATE releases SET title = 'x';")
+        plan_build("", ALL_TABLES, {}, RECORD_TABLE_OF, "UPDATE releases SET title = 'x';")
     with pytest.raises(ValueError, match="not understood"):  # an index on a table it never made
-        plan_build("", ALL_TABLES, {}, RECORD_TABLES, "CREATE INDEX x ON elsewhere (a);")
+        plan_build("", ALL_TABLES, {}, RECORD_TABLE_OF, "CREATE INDEX x ON elsewhere (a);")
 
 
 def test_plan_rejects_a_statement_it_does_not_understand() -> None:
     with pytest.raises(ValueError, match="not understood"):
-        plan_build("DROP TABLE releases;", ALL_TABLES, {}, RECORD_TABLES)
+        plan_build("DROP TABLE releases;", ALL_TABLES, {}, RECORD_TABLE_OF)
 
 
 def test_parallel_finalize_builds_the_same_catalog_as_one_session(

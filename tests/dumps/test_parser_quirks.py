@@ -246,6 +246,15 @@ def test_one_broken_record_is_quarantined_the_others_load() -> None:
     assert second.record_id == 5 and "non-numeric id '12x'" in second.error
 
 
+def test_a_quarantined_release_is_named_by_its_own_id_whatever_the_attribute_order() -> None:
+    # The opening tag's id, not the first <id> inside the record (an artist's or a label's).
+    broken = CURRENT_RELEASE.replace('<release id="30000001"', '<release status="x" id="7"')
+    broken = broken.replace("<title>Clip</title>", "<title>Clip")
+    assert "<id>123</id>" in broken
+    (quarantined,) = parse_chunk(document("releases", broken), "releases").quarantined
+    assert quarantined.record_id == 7
+
+
 def test_wrong_root_element_is_a_clear_error() -> None:
     import pytest
 

@@ -8,34 +8,26 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterator
 
 import psycopg
 import pytest
 from psycopg import sql
 
-from shared.db.connection import connect
 from shared.dumps import parser
 from shared.dumps.generate import generate_dump
 from shared.dumps.parser import parse_chunk, stream_chunk
 from shared.dumps.tables import ENTITY_TABLES, tables_for
 from shared.loading import import_schema, load_chunk
-from shared.loading.chunks import write_parsed_chunk
 from shared.loading.schema import ensure_month
 from shared.settings import Settings
 from tests.dumps.samples import sample_bytes
 from tests.dumps.test_loading import fingerprint
+from tests.support.whole_chunk import write_parsed_chunk
 
 pytestmark = pytest.mark.usefixtures("extractor")
 
 STREAMED = datetime.date(2021, 3, 1)
 WHOLE = datetime.date(2021, 4, 1)
-
-
-@pytest.fixture
-def conn(settings: Settings) -> Iterator[psycopg.Connection]:
-    with connect(settings, autocommit=True) as connection:
-        yield connection
 
 
 @pytest.fixture

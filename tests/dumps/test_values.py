@@ -9,7 +9,7 @@ from shared.dumps.values import (
     NULL,
     ROW,
     RecordError,
-    copy_text,
+    copy_bytes,
     duration_seconds,
     parse_copy_text,
     record_id,
@@ -72,12 +72,12 @@ def test_ids_zero_and_empty_are_null_garbage_is_an_error() -> None:
         record_id("1" * 30, "release@id")
 
 
-def test_copy_text_escapes_data_and_round_trips() -> None:
+def test_copy_bytes_escapes_data_and_round_trips() -> None:
     rows = [
         FIELD.join(("1", "tab\there", "new\nline\r", "back\\slash", NULL)),
         FIELD.join(("2", text_array(['12"', "a\\b", "33 ⅓ RPM"]), "", "x", "y")),
     ]
-    text = copy_text(rows)
+    text = copy_bytes(rows).decode()
     assert text.count("\n") == 2
     assert "\\N" in text
     assert parse_copy_text(text) == [

@@ -111,10 +111,6 @@ IMAGE_ATTRIBUTES = frozenset(("type", "uri", "uri150", "width", "height"))
 ID_ATTRIBUTE = frozenset(("id",))
 
 
-def text(element: etree._Element) -> str:
-    return element.text or NULL  # whitespace-only text was emptied before parsing
-
-
 def credits(
     container: etree._Element,
     keys: str,
