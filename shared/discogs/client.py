@@ -19,7 +19,6 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
-from azure.core.exceptions import ResourceExistsError
 from pydantic import ValidationError
 
 from shared.discogs.errors import (
@@ -41,7 +40,7 @@ from shared.discogs.models import (
 from shared.discogs.ratelimit import SharedRateLimiter
 from shared.discogs.usernames import validate_username
 from shared.settings import Settings
-from shared.storage.clients import table, table_service
+from shared.storage.clients import table_service
 
 PER_PAGE = 100
 _RETRY_STATUSES = {429, 500, 502, 503, 504, 520, 521, 522, 523, 524}
@@ -70,10 +69,10 @@ class Pacing:
 
 def shared_limiter(settings: Settings, pacing: Pacing) -> SharedRateLimiter:
     """The app-wide limiter on RATE_LIMIT_TABLE (created if missing, e.g. for the CLI)."""
-    with contextlib.suppress(ResourceExistsError):
-        table_service(settings).create_table_if_not_exists(settings.rate_limit_table)
+    # The SDK already ignores "exists" here and hands back the table's client.
+    rate_limit_table = table_service(settings).create_table_if_not_exists(settings.rate_limit_table)
     return SharedRateLimiter(
-        table(settings, settings.rate_limit_table),
+        rate_limit_table,
         budget=settings.discogs_requests_per_minute,
         window_seconds=pacing.window_seconds,
     )

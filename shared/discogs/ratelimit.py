@@ -10,6 +10,11 @@ The limiter also brakes when Discogs says the IP's real budget runs low
 stores a `brake_until` time in the same entity, so every instance slows down, not only the one
 that saw the header.
 
+Each instance remembers the entity as it last wrote it (with the ETag the write returned) and
+tries its next update on that copy, so an uncontended request costs one table round trip (the
+conditional write) instead of two (read, then write); a 412 means another instance wrote in
+between, and only then is the entity read again.
+
 Times are wall-clock seconds (`time.time()`), shared across machines; small clock skew only makes
 the moving window a little longer or shorter.
 """
@@ -71,6 +76,8 @@ class SharedRateLimiter:
         # Never wait longer than this in one acquire (a broken clock must not hang a function).
         self._max_wait = max_wait_seconds if max_wait_seconds is not None else 3 * window_seconds
         self.waited_seconds = 0.0
+        # The entity as this instance last wrote it; None until then and after a lost race.
+        self._known: tuple[BudgetState, str] | None = None
 
     # --- public -----------------------------------------------------------------------------
 
@@ -78,7 +85,7 @@ class SharedRateLimiter:
         """Wait for a free slot, take it, and return the time recorded for it."""
         waited = 0.0
         for _ in range(_MAX_CONFLICT_RETRIES * 10):
-            state, etag = self._read()
+            state, etag = self._current()
             now = self._clock()
             times = sorted(t for t in state.times if t > now - self.window)
             wait = 0.0
@@ -110,7 +117,7 @@ class SharedRateLimiter:
         limit = limit or 60
         pause = (self.window / limit) * (self.low_remaining - remaining + 1)
         for _ in range(_MAX_CONFLICT_RETRIES):
-            state, etag = self._read()
+            state, etag = self._current()
             until = self._clock() + pause
             if state.brake_until >= until:
                 return
@@ -124,6 +131,11 @@ class SharedRateLimiter:
 
     # --- storage ------------------------------------------------------------------------------
 
+    def _current(self) -> tuple[BudgetState, str | None]:
+        """The last entity this instance wrote if it has one (a stale copy only costs a failed
+        conditional write: others only ever add times or extend the brake), else a fresh read."""
+        return self._known or self._read()
+
     def _read(self) -> tuple[BudgetState, str | None]:
         try:
             entity = self._table.get_entity(PARTITION, self._row)
@@ -133,23 +145,27 @@ class SharedRateLimiter:
         return BudgetState(times, float(entity.get("brake_until") or 0.0)), entity.metadata["etag"]
 
     def _write(self, state: BudgetState, etag: str | None) -> bool:
+        # Only the last `budget` entries matter for the decision; keep the entity small.
+        written = BudgetState([round(t, 4) for t in state.times[-self.budget :]], state.brake_until)
         entity = {
             "PartitionKey": PARTITION,
             "RowKey": self._row,
-            # Only the last `budget` entries matter for the decision; keep the entity small.
-            "times": json.dumps([round(t, 4) for t in state.times[-self.budget :]]),
-            "brake_until": float(state.brake_until),
+            "times": json.dumps(written.times),
+            "brake_until": float(written.brake_until),
         }
         try:
             if etag is None:
-                self._table.create_entity(entity)
+                metadata = self._table.create_entity(entity)
             else:
-                self._table.update_entity(
+                metadata = self._table.update_entity(
                     entity,
                     mode=UpdateMode.REPLACE,
                     etag=etag,
                     match_condition=MatchConditions.IfNotModified,
                 )
-        except (ResourceExistsError, ResourceModifiedError):
+        except (ResourceExistsError, ResourceModifiedError, ResourceNotFoundError):
+            # Another instance wrote first (or the entity was removed): read it again.
+            self._known = None
             return False
+        self._known = (written, metadata["etag"])
         return True

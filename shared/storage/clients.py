@@ -4,11 +4,18 @@ Locally (and in tests) storage is reached with a connection string (Azurite); in
 function app's managed identity (`AzureWebJobsStorage__accountName` + `__clientId`), so no key is
 ever configured there. Queue messages are base64-encoded because that is what the Functions host's
 queue trigger expects.
+
+The three service clients are made once per process per storage account (`functools.lru_cache`
+keyed by how the account is reached, not by the whole Settings): a new client per call meant a
+new HTTP session, connection and proxy lookup for every storage request. The container, queue and
+table clients handed out share their service client's transport (connection pool); SDK clients
+are safe to share between threads.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import Any
 
 from azure.core.exceptions import ResourceExistsError
@@ -27,15 +34,31 @@ from shared.settings import Settings
 POISON_SUFFIX = "-poison"
 
 
-def _account_url(settings: Settings, service: str) -> str:
-    return f"https://{settings.storage_account_name}.{service}.core.windows.net"
+def _account_url(account_name: str | None, service: str) -> str:
+    return f"https://{account_name}.{service}.core.windows.net"
+
+
+def _account(settings: Settings) -> tuple[str | None, str | None, str | None]:
+    """How the storage account is reached: the cache key of the service clients."""
+    return (
+        settings.storage_connection_string,
+        settings.storage_account_name,
+        settings.storage_client_id,
+    )
 
 
 def blob_service(settings: Settings) -> BlobServiceClient:
-    if settings.storage_connection_string:
-        return BlobServiceClient.from_connection_string(settings.storage_connection_string)
+    return _blob_service(*_account(settings))
+
+
+@functools.lru_cache(maxsize=8)
+def _blob_service(
+    connection_string: str | None, account_name: str | None, client_id: str | None
+) -> BlobServiceClient:
+    if connection_string:
+        return BlobServiceClient.from_connection_string(connection_string)
     return BlobServiceClient(
-        _account_url(settings, "blob"), credential=app_credential(settings.storage_client_id)
+        _account_url(account_name, "blob"), credential=app_credential(client_id)
     )
 
 
@@ -44,10 +67,17 @@ def container(settings: Settings, name: str) -> ContainerClient:
 
 
 def queue_service(settings: Settings) -> QueueServiceClient:
-    if settings.storage_connection_string:
-        return QueueServiceClient.from_connection_string(settings.storage_connection_string)
+    return _queue_service(*_account(settings))
+
+
+@functools.lru_cache(maxsize=8)
+def _queue_service(
+    connection_string: str | None, account_name: str | None, client_id: str | None
+) -> QueueServiceClient:
+    if connection_string:
+        return QueueServiceClient.from_connection_string(connection_string)
     return QueueServiceClient(
-        _account_url(settings, "queue"), credential=app_credential(settings.storage_client_id)
+        _account_url(account_name, "queue"), credential=app_credential(client_id)
     )
 
 
@@ -59,24 +89,21 @@ def queue(settings: Settings, name: str, *, base64: bool = True) -> QueueClient:
             "message_encode_policy": TextBase64EncodePolicy(),
             "message_decode_policy": TextBase64DecodePolicy(),
         }
-    if settings.storage_connection_string:
-        return QueueClient.from_connection_string(
-            settings.storage_connection_string, name, **encoding
-        )
-    return QueueClient(
-        _account_url(settings, "queue"),
-        name,
-        credential=app_credential(settings.storage_client_id),
-        **encoding,
-    )
+    return queue_service(settings).get_queue_client(name, **encoding)
 
 
 def table_service(settings: Settings) -> TableServiceClient:
-    if settings.storage_connection_string:
-        return TableServiceClient.from_connection_string(settings.storage_connection_string)
+    return _table_service(*_account(settings))
+
+
+@functools.lru_cache(maxsize=8)
+def _table_service(
+    connection_string: str | None, account_name: str | None, client_id: str | None
+) -> TableServiceClient:
+    if connection_string:
+        return TableServiceClient.from_connection_string(connection_string)
     return TableServiceClient(
-        endpoint=_account_url(settings, "table"),
-        credential=app_credential(settings.storage_client_id),
+        endpoint=_account_url(account_name, "table"), credential=app_credential(client_id)
     )
 
 

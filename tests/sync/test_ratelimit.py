@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from shared.discogs.ratelimit import SharedRateLimiter
+from shared.discogs.ratelimit import PARTITION, ROW, SharedRateLimiter
 from shared.storage.clients import table
 
 
@@ -58,3 +58,46 @@ def test_low_remaining_sets_a_shared_brake(settings):
     assert expected_wait > 0.1  # (2 s / 60) * 6 = 0.2 s
     taken = second.acquire()
     assert taken >= brake
+
+
+class _CountedTable:
+    """The real table client, with the names of the calls made through it recorded."""
+
+    def __init__(self, inner) -> None:
+        self._inner = inner
+        self.calls: list[str] = []
+
+    def __getattr__(self, name):
+        attribute = getattr(self._inner, name)
+        if not callable(attribute):
+            return attribute
+
+        def counted(*args, **kwargs):
+            self.calls.append(name)
+            return attribute(*args, **kwargs)
+
+        return counted
+
+
+def test_an_uncontended_request_costs_one_table_round_trip(settings):
+    counted = _CountedTable(table(settings, settings.rate_limit_table))
+    limiter = SharedRateLimiter(counted, budget=10, window_seconds=60.0)
+    limiter.acquire()
+    assert counted.calls == ["get_entity", "create_entity"]  # nothing known yet
+
+    counted.calls.clear()
+    limiter.acquire()
+    limiter.acquire()
+    assert counted.calls == ["update_entity", "update_entity"]
+
+    _limiter(settings, budget=10, window=60.0).acquire()  # another instance writes in between
+    counted.calls.clear()
+    limiter.acquire()
+    assert counted.calls == ["update_entity", "get_entity", "update_entity"]  # lost race, re-read
+    assert limiter.used_in_window() == 5
+
+    counted.delete_entity(PARTITION, ROW)  # the entity went away: read again and start over
+    counted.calls.clear()
+    limiter.acquire()
+    assert counted.calls == ["update_entity", "get_entity", "create_entity"]
+    assert limiter.used_in_window() == 1

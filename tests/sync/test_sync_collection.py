@@ -166,6 +166,12 @@ def test_short_pages_and_new_folders_and_fields(fake, sync_settings, db):
     assert fake.count("/collection/fields") == 1
     folders = dict(db.execute("SELECT folder_id, name FROM account.collection_folders"))
     assert folders[9] == "Jazz"
+    assert 0 not in folders  # "All" is virtual, never stored
+    fields = db.execute(
+        "SELECT field_id, name, field_type FROM account.collection_fields "
+        "WHERE removed_at IS NULL ORDER BY position"
+    ).fetchall()
+    assert fields[-1] == (4, "Shelf", "textarea") and len(fields) == len(user.fields)
     named = db.execute(
         "SELECT field_name, value FROM account.collection_item_fields WHERE instance_id = %s",
         (item["instance_id"],),
