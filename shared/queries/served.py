@@ -26,13 +26,12 @@ def release_facts_available(conn: psycopg.Connection) -> bool:
 
 
 def served_dump_date(conn: psycopg.Connection) -> date | None:
-    """The served month's dump date from the loader's bookkeeping, when a month is served."""
-    if not dump_served(conn):
-        return None
-    exists = conn.execute("SELECT to_regclass('loader.months') IS NOT NULL").fetchone()
-    if not exists or not exists[0]:
-        return None
+    """The served month's dump date from the loader's bookkeeping, when a month is served.
+
+    One round trip: `loader.months` always exists (migration 0100); the subquery runs only
+    when the `discogs` schema holds a swapped-in month."""
     row = conn.execute(
-        "SELECT max(dump_date) FROM loader.months WHERE status = 'served'"
+        "SELECT CASE WHEN to_regclass('discogs.releases') IS NOT NULL"
+        " THEN (SELECT max(dump_date) FROM loader.months WHERE status = 'served') END"
     ).fetchone()
     return row[0] if row else None
