@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from shared.api.problems import InvalidParam, bad_request
+from shared.api.problems import InvalidParam, bad_request, invalid_input
 from shared.discogs.errors import InvalidUsernameError
 from shared.discogs.usernames import validate_username
 
@@ -227,19 +227,12 @@ def parse_params(model: type[Model], raw: Mapping[str, str], *, where: str = "qu
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        errors = [
-            InvalidParam(
-                name=_location(error["loc"], where),
-                reason=(
-                    "unknown parameter"
-                    if error["type"] == "extra_forbidden"
-                    else error["msg"].removeprefix("Value error, ")
-                ),
-            )
-            for error in exc.errors(include_url=False, include_input=False)
-        ]
-        names = ", ".join(sorted({e.name for e in errors}))
-        raise bad_request(f"invalid parameters: {names}", errors=errors) from None
+        raise invalid_input(
+            exc,
+            name=lambda loc: _location(loc, where),
+            unknown="unknown parameter",
+            what="parameters",
+        ) from None
 
 
 def parse_id(value: str | None, name: str = "id") -> int:
