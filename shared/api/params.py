@@ -142,6 +142,19 @@ class AccountListParams(PageParams, YearRange):
 
 
 Rating = Annotated[int, Field(ge=0, le=5)]
+# Collection and wantlist items sort alike (both carry a rating and Discogs' release snapshot).
+ItemSort = Literal[
+    "date_added",
+    "-date_added",
+    "year",
+    "-year",
+    "title",
+    "-title",
+    "artist",
+    "-artist",
+    "rating",
+    "-rating",
+]
 
 
 class CollectionParams(AccountListParams):
@@ -149,34 +162,12 @@ class CollectionParams(AccountListParams):
     folder: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = Field(
         None, description="Folder id (0 is All)."
     )
-    sort: Literal[
-        "date_added",
-        "-date_added",
-        "year",
-        "-year",
-        "title",
-        "-title",
-        "artist",
-        "-artist",
-        "rating",
-        "-rating",
-    ] = "-date_added"
+    sort: ItemSort = "-date_added"
 
 
 class WantlistParams(AccountListParams):
     rating: Rating | None = Field(None, description="0 (unrated) to 5.")
-    sort: Literal[
-        "date_added",
-        "-date_added",
-        "year",
-        "-year",
-        "title",
-        "-title",
-        "artist",
-        "-artist",
-        "rating",
-        "-rating",
-    ] = "-date_added"
+    sort: ItemSort = "-date_added"
 
 
 class InventoryParams(AccountListParams):
