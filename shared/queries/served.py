@@ -7,22 +7,25 @@ from datetime import date
 import psycopg
 
 
+def table_exists(conn: psycopg.Connection, name: str) -> bool:
+    """Whether the schema-qualified table `name` exists (in this transaction's view)."""
+    row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()
+    return bool(row and row[0])
+
+
 def dump_served(conn: psycopg.Connection) -> bool:
     """True when the `discogs` schema holds a swapped-in month (its releases table exists)."""
-    row = conn.execute("SELECT to_regclass('discogs.releases') IS NOT NULL").fetchone()
-    return bool(row and row[0])
+    return table_exists(conn, "discogs.releases")
 
 
 def search_available(conn: psycopg.Connection) -> bool:
-    row = conn.execute("SELECT to_regclass('discogs.search_documents') IS NOT NULL").fetchone()
-    return bool(row and row[0])
+    return table_exists(conn, "discogs.search_documents")
 
 
 def release_facts_available(conn: psycopg.Connection) -> bool:
     """Whether the served month has its per-release facts for the user statistics (a month
     finalized before they existed does not, until its API structures are rebuilt)."""
-    row = conn.execute("SELECT to_regclass('discogs.release_facts') IS NOT NULL").fetchone()
-    return bool(row and row[0])
+    return table_exists(conn, "discogs.release_facts")
 
 
 def served_dump_date(conn: psycopg.Connection) -> date | None:
