@@ -40,7 +40,7 @@ from shared.api.params import (
 )
 from shared.api.problems import ApiError, bad_request, not_found
 from shared.queries import account, entities, search, stats, user_stats_store
-from shared.queries.served import search_available, served_dump_date
+from shared.queries.served import search_state
 from shared.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,8 @@ def _search(request: ApiRequest, conn: psycopg.Connection) -> tuple[Any, CacheKi
     if p.username and (p.in_collection is not None or p.in_wantlist is not None):
         username = _user(conn, p.username)[0]
     kind = CacheKind.ACCOUNT if username else None
-    if not search_available(conn):
+    available, dump_date = search_state(conn)
+    if not available:
         return models.SearchResponse(
             items=[],
             next_cursor=None,
@@ -111,7 +112,7 @@ def _search(request: ApiRequest, conn: psycopg.Connection) -> tuple[Any, CacheKi
         total_exhaustive=result.exhaustive if result.total is not None else None,
         facets=models.Facets(**result.facets) if result.facets is not None else None,
         facets_exhaustive=result.exhaustive if result.facets is not None else None,
-        dump_date=served_dump_date(conn),
+        dump_date=dump_date,
     ), kind
 
 

@@ -18,23 +18,30 @@ def dump_served(conn: psycopg.Connection) -> bool:
     return table_exists(conn, "discogs.releases")
 
 
-def search_available(conn: psycopg.Connection) -> bool:
-    return table_exists(conn, "discogs.search_documents")
-
-
 def release_facts_available(conn: psycopg.Connection) -> bool:
     """Whether the served month has its per-release facts for the user statistics (a month
     finalized before they existed does not, until its API structures are rebuilt)."""
     return table_exists(conn, "discogs.release_facts")
 
 
-def served_dump_date(conn: psycopg.Connection) -> date | None:
-    """The served month's dump date from the loader's bookkeeping, when a month is served.
+# `loader.months` always exists (migration 0100); the subquery runs only when the `discogs`
+# schema holds a swapped-in month.
+_SERVED_DUMP_DATE = (
+    "CASE WHEN to_regclass('discogs.releases') IS NOT NULL"
+    " THEN (SELECT max(dump_date) FROM loader.months WHERE status = 'served') END"
+)
 
-    One round trip: `loader.months` always exists (migration 0100); the subquery runs only
-    when the `discogs` schema holds a swapped-in month."""
-    row = conn.execute(
-        "SELECT CASE WHEN to_regclass('discogs.releases') IS NOT NULL"
-        " THEN (SELECT max(dump_date) FROM loader.months WHERE status = 'served') END"
-    ).fetchone()
+
+def served_dump_date(conn: psycopg.Connection) -> date | None:
+    """The served month's dump date from the loader's bookkeeping, when a month is served."""
+    row = conn.execute(f"SELECT {_SERVED_DUMP_DATE}").fetchone()
     return row[0] if row else None
+
+
+def search_state(conn: psycopg.Connection) -> tuple[bool, date | None]:
+    """Whether the served month has its search documents, and its dump date: what every search
+    response needs besides the search itself, in one round trip."""
+    row = conn.execute(
+        f"SELECT to_regclass('discogs.search_documents') IS NOT NULL, {_SERVED_DUMP_DATE}"
+    ).fetchone()
+    return (bool(row[0]), row[1]) if row else (False, None)
