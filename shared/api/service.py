@@ -186,30 +186,20 @@ def _account_list(
     return handler
 
 
-def _item(kind: account.ListKind, row: dict[str, Any]) -> dict[str, Any]:
-    release = row["release_summary"]
-    if kind == "collection":
-        return {
-            "instance_id": row["instance_id"],
-            "release_id": row["release_id"],
-            "folder_id": row["folder_id"],
-            "folder_name": row["folder_name"],
-            "rating": row["rating"],
-            "date_added": row["date_added"],
-            "fields": row["fields"],
-            "basic_information": row["basic_information"],
-            "release": release,
-        }
-    if kind == "wantlist":
-        return {
-            "release_id": row["release_id"],
-            "rating": row["rating"],
-            "notes": row["notes"],
-            "date_added": row["date_added"],
-            "basic_information": row["basic_information"],
-            "release": release,
-        }
-    keys = (
+# The columns of each list's rows that its item model takes as they are.
+_ITEM_COLUMNS: dict[account.ListKind, tuple[str, ...]] = {
+    "collection": (
+        "instance_id",
+        "release_id",
+        "folder_id",
+        "folder_name",
+        "rating",
+        "date_added",
+        "fields",
+        "basic_information",
+    ),
+    "wantlist": ("release_id", "rating", "notes", "date_added", "basic_information"),
+    "inventory": (
         "listing_id",
         "release_id",
         "status",
@@ -223,8 +213,16 @@ def _item(kind: account.ListKind, row: dict[str, Any]) -> dict[str, Any]:
         "ships_from",
         "sold_at",
         "removed_at",
-    )
-    return {**{k: row[k] for k in keys}, "snapshot": row["release"], "release": release}
+    ),
+}
+
+
+def _item(kind: account.ListKind, row: dict[str, Any]) -> dict[str, Any]:
+    item = {column: row[column] for column in _ITEM_COLUMNS[kind]}
+    if kind == "inventory":
+        item["snapshot"] = row["release"]  # Discogs' snapshot of the listing's release
+    item["release"] = row["release_summary"]
+    return item
 
 
 def _user_stats(request: ApiRequest, conn: psycopg.Connection) -> tuple[Any, CacheKind | None]:
