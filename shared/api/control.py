@@ -19,7 +19,13 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
 
 from shared.api.http import ApiRequest, ApiResponse
-from shared.api.problems import ApiError, InvalidParam, bad_request, invalid_input
+from shared.api.problems import (
+    ApiError,
+    InvalidParam,
+    bad_request,
+    database_unavailable,
+    invalid_input,
+)
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +93,7 @@ def answer(name: str, request: ApiRequest, endpoint: Endpoint) -> ApiResponse:
         return error.response(instance=request.path)
     except (psycopg.OperationalError, PoolTimeout):
         log.exception("database unavailable in %s", name)
-        error = ApiError(503, "the database is unavailable", headers={"Retry-After": "30"})
-        return error.response(instance=request.path)
+        return database_unavailable().response(instance=request.path)
     except Exception:
         log.exception("%s failed", name)
         return ApiError(500, "internal error; see the function log").response(request.path)

@@ -99,6 +99,19 @@ def not_found(detail: str) -> ApiError:
     return ApiError(404, detail)
 
 
+# What every endpoint (read API and control) answers when it cannot reach the database (an
+# OperationalError, or no pooled connection in time): try again later, not a fault of the call.
+DATABASE_UNAVAILABLE_RETRY_SECONDS = 30
+
+
+def database_unavailable() -> ApiError:
+    return ApiError(
+        503,
+        "the database is unavailable",
+        headers={"Retry-After": str(DATABASE_UNAVAILABLE_RETRY_SECONDS)},
+    )
+
+
 def invalid_input(
     exc: ValidationError, *, name: Callable[[tuple[int | str, ...]], str], unknown: str, what: str
 ) -> ApiError:

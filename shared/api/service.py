@@ -38,7 +38,7 @@ from shared.api.params import (
     parse_params,
     parse_username,
 )
-from shared.api.problems import ApiError, bad_request, not_found
+from shared.api.problems import ApiError, bad_request, database_unavailable, not_found
 from shared.queries import account, entities, search, stats, user_stats_store
 from shared.queries.served import search_state
 from shared.settings import get_settings
@@ -313,9 +313,7 @@ def handle(name: str, request: ApiRequest) -> ApiResponse:
         )
     except (psycopg.OperationalError, PoolTimeout):
         log.exception("database unavailable in %s", name)
-        response = _problem(
-            ApiError(503, "the database is unavailable", headers={"Retry-After": "30"}), request
-        )
+        response = _problem(database_unavailable(), request)
     except Exception:
         log.exception("unexpected fault in %s", name)
         response = _problem(ApiError(500, "internal error; it has been logged"), request)
