@@ -259,6 +259,11 @@ def test_an_unreachable_database_is_a_503_problem_with_retry_after(
             assert "database" in problem["detail"] and "postgresql" not in response.text
             started = httpx.post(f"{down.base_url}/api/users/digger/sync", headers=ADMIN)
             _problem(started, 503, "/api/users/digger/sync")
+            # The read API answers the same problem (one shared definition).
+            read = httpx.get(f"{down.base_url}/api/releases/1", headers=FUNCTION)
+            read_problem = _problem(read, 503, "/api/releases/1")
+            assert read.headers["retry-after"] == "30"
+            assert read_problem["detail"] == problem["detail"]
     finally:
         reset_settings_cache()
 

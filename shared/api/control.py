@@ -19,7 +19,13 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
 
 from shared.api.http import ApiRequest, ApiResponse
-from shared.api.problems import ApiError, InvalidParam, bad_request
+from shared.api.problems import (
+    ApiError,
+    InvalidParam,
+    bad_request,
+    database_unavailable,
+    invalid_input,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,19 +73,12 @@ def validate_body(model: type[Model], body: dict[str, Any] | None) -> Model:
     try:
         return model.model_validate(body or {})
     except ValidationError as exc:
-        errors = [
-            InvalidParam(
-                name=".".join(["body", *(str(part) for part in error["loc"])]),
-                reason=(
-                    "unknown field"
-                    if error["type"] == "extra_forbidden"
-                    else error["msg"].removeprefix("Value error, ")
-                ),
-            )
-            for error in exc.errors(include_url=False, include_input=False)
-        ]
-        names = ", ".join(sorted({e.name for e in errors}))
-        raise bad_request(f"invalid body: {names}", errors=errors) from None
+        raise invalid_input(
+            exc,
+            name=lambda loc: ".".join(["body", *(str(part) for part in loc)]),
+            unknown="unknown field",
+            what="body",
+        ) from None
 
 
 Endpoint = Callable[[ApiRequest], ApiResponse]
@@ -94,8 +93,7 @@ def answer(name: str, request: ApiRequest, endpoint: Endpoint) -> ApiResponse:
         return error.response(instance=request.path)
     except (psycopg.OperationalError, PoolTimeout):
         log.exception("database unavailable in %s", name)
-        error = ApiError(503, "the database is unavailable", headers={"Retry-After": "30"})
-        return error.response(instance=request.path)
+        return database_unavailable().response(instance=request.path)
     except Exception:
         log.exception("%s failed", name)
         return ApiError(500, "internal error; see the function log").response(request.path)

@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from shared.api.problems import InvalidParam, bad_request
+from shared.api.problems import InvalidParam, bad_request, invalid_input
 from shared.discogs.errors import InvalidUsernameError
 from shared.discogs.usernames import validate_username
 
@@ -142,6 +142,19 @@ class AccountListParams(PageParams, YearRange):
 
 
 Rating = Annotated[int, Field(ge=0, le=5)]
+# Collection and wantlist items sort alike (both carry a rating and Discogs' release snapshot).
+ItemSort = Literal[
+    "date_added",
+    "-date_added",
+    "year",
+    "-year",
+    "title",
+    "-title",
+    "artist",
+    "-artist",
+    "rating",
+    "-rating",
+]
 
 
 class CollectionParams(AccountListParams):
@@ -149,34 +162,12 @@ class CollectionParams(AccountListParams):
     folder: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = Field(
         None, description="Folder id (0 is All)."
     )
-    sort: Literal[
-        "date_added",
-        "-date_added",
-        "year",
-        "-year",
-        "title",
-        "-title",
-        "artist",
-        "-artist",
-        "rating",
-        "-rating",
-    ] = "-date_added"
+    sort: ItemSort = "-date_added"
 
 
 class WantlistParams(AccountListParams):
     rating: Rating | None = Field(None, description="0 (unrated) to 5.")
-    sort: Literal[
-        "date_added",
-        "-date_added",
-        "year",
-        "-year",
-        "title",
-        "-title",
-        "artist",
-        "-artist",
-        "rating",
-        "-rating",
-    ] = "-date_added"
+    sort: ItemSort = "-date_added"
 
 
 class InventoryParams(AccountListParams):
@@ -227,19 +218,12 @@ def parse_params(model: type[Model], raw: Mapping[str, str], *, where: str = "qu
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        errors = [
-            InvalidParam(
-                name=_location(error["loc"], where),
-                reason=(
-                    "unknown parameter"
-                    if error["type"] == "extra_forbidden"
-                    else error["msg"].removeprefix("Value error, ")
-                ),
-            )
-            for error in exc.errors(include_url=False, include_input=False)
-        ]
-        names = ", ".join(sorted({e.name for e in errors}))
-        raise bad_request(f"invalid parameters: {names}", errors=errors) from None
+        raise invalid_input(
+            exc,
+            name=lambda loc: _location(loc, where),
+            unknown="unknown parameter",
+            what="parameters",
+        ) from None
 
 
 def parse_id(value: str | None, name: str = "id") -> int:

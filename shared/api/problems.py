@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import to_json
 
 from shared.api.http import ApiResponse
@@ -96,3 +97,37 @@ def bad_request(detail: str, **kwargs: Any) -> ApiError:
 
 def not_found(detail: str) -> ApiError:
     return ApiError(404, detail)
+
+
+# What every endpoint (read API and control) answers when it cannot reach the database (an
+# OperationalError, or no pooled connection in time): try again later, not a fault of the call.
+DATABASE_UNAVAILABLE_RETRY_SECONDS = 30
+
+
+def database_unavailable() -> ApiError:
+    return ApiError(
+        503,
+        "the database is unavailable",
+        headers={"Retry-After": str(DATABASE_UNAVAILABLE_RETRY_SECONDS)},
+    )
+
+
+def invalid_input(
+    exc: ValidationError, *, name: Callable[[tuple[int | str, ...]], str], unknown: str, what: str
+) -> ApiError:
+    """A 400 listing every problem pydantic found: `name` turns an error's location into the
+    parameter's name, `unknown` is the reason given for a forbidden extra, `what` names the
+    input in the detail (`invalid parameters: query.limit`)."""
+    errors = [
+        InvalidParam(
+            name=name(error["loc"]),
+            reason=(
+                unknown
+                if error["type"] == "extra_forbidden"
+                else error["msg"].removeprefix("Value error, ")
+            ),
+        )
+        for error in exc.errors(include_url=False, include_input=False)
+    ]
+    names = ", ".join(sorted({e.name for e in errors}))
+    return bad_request(f"invalid {what}: {names}", errors=errors)

@@ -38,9 +38,9 @@ from shared.api.params import (
     parse_params,
     parse_username,
 )
-from shared.api.problems import ApiError, bad_request, not_found
+from shared.api.problems import ApiError, bad_request, database_unavailable, not_found
 from shared.queries import account, entities, search, stats, user_stats_store
-from shared.queries.served import search_available, served_dump_date
+from shared.queries.served import search_state
 from shared.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,8 @@ def _search(request: ApiRequest, conn: psycopg.Connection) -> tuple[Any, CacheKi
     if p.username and (p.in_collection is not None or p.in_wantlist is not None):
         username = _user(conn, p.username)[0]
     kind = CacheKind.ACCOUNT if username else None
-    if not search_available(conn):
+    available, dump_date = search_state(conn)
+    if not available:
         return models.SearchResponse(
             items=[],
             next_cursor=None,
@@ -111,7 +112,7 @@ def _search(request: ApiRequest, conn: psycopg.Connection) -> tuple[Any, CacheKi
         total_exhaustive=result.exhaustive if result.total is not None else None,
         facets=models.Facets(**result.facets) if result.facets is not None else None,
         facets_exhaustive=result.exhaustive if result.facets is not None else None,
-        dump_date=served_dump_date(conn),
+        dump_date=dump_date,
     ), kind
 
 
@@ -185,30 +186,20 @@ def _account_list(
     return handler
 
 
-def _item(kind: account.ListKind, row: dict[str, Any]) -> dict[str, Any]:
-    release = row["release_summary"]
-    if kind == "collection":
-        return {
-            "instance_id": row["instance_id"],
-            "release_id": row["release_id"],
-            "folder_id": row["folder_id"],
-            "folder_name": row["folder_name"],
-            "rating": row["rating"],
-            "date_added": row["date_added"],
-            "fields": row["fields"],
-            "basic_information": row["basic_information"],
-            "release": release,
-        }
-    if kind == "wantlist":
-        return {
-            "release_id": row["release_id"],
-            "rating": row["rating"],
-            "notes": row["notes"],
-            "date_added": row["date_added"],
-            "basic_information": row["basic_information"],
-            "release": release,
-        }
-    keys = (
+# The columns of each list's rows that its item model takes as they are.
+_ITEM_COLUMNS: dict[account.ListKind, tuple[str, ...]] = {
+    "collection": (
+        "instance_id",
+        "release_id",
+        "folder_id",
+        "folder_name",
+        "rating",
+        "date_added",
+        "fields",
+        "basic_information",
+    ),
+    "wantlist": ("release_id", "rating", "notes", "date_added", "basic_information"),
+    "inventory": (
         "listing_id",
         "release_id",
         "status",
@@ -222,8 +213,16 @@ def _item(kind: account.ListKind, row: dict[str, Any]) -> dict[str, Any]:
         "ships_from",
         "sold_at",
         "removed_at",
-    )
-    return {**{k: row[k] for k in keys}, "snapshot": row["release"], "release": release}
+    ),
+}
+
+
+def _item(kind: account.ListKind, row: dict[str, Any]) -> dict[str, Any]:
+    item = {column: row[column] for column in _ITEM_COLUMNS[kind]}
+    if kind == "inventory":
+        item["snapshot"] = row["release"]  # Discogs' snapshot of the listing's release
+    item["release"] = row["release_summary"]
+    return item
 
 
 def _user_stats(request: ApiRequest, conn: psycopg.Connection) -> tuple[Any, CacheKind | None]:
@@ -314,9 +313,7 @@ def handle(name: str, request: ApiRequest) -> ApiResponse:
         )
     except (psycopg.OperationalError, PoolTimeout):
         log.exception("database unavailable in %s", name)
-        response = _problem(
-            ApiError(503, "the database is unavailable", headers={"Retry-After": "30"}), request
-        )
+        response = _problem(database_unavailable(), request)
     except Exception:
         log.exception("unexpected fault in %s", name)
         response = _problem(ApiError(500, "internal error; it has been logged"), request)

@@ -35,6 +35,8 @@ from typing import Any, Literal
 import psycopg
 from psycopg import sql
 
+from shared.queries.served import table_exists
+
 EntityType = Literal["release", "master", "artist", "label"]
 Sort = Literal["relevance", "year", "-year", "title", "-title"]
 FACET_LIMIT = 20
@@ -200,8 +202,7 @@ def _corrected(conn: psycopg.Connection, folded: str) -> str | None:
     """The query with each word replaced by the words of the served month's vocabulary that are
     most similar to it (trigram similarity on `search_words`, a small table): `midnigth fever`
     becomes `('midnight' | ...) & ('fever' | ...)`. Words with no similar word are dropped."""
-    exists = conn.execute("SELECT to_regclass('discogs.search_words') IS NOT NULL").fetchone()
-    if not exists or not exists[0]:
+    if not table_exists(conn, "discogs.search_words"):
         return None
     rows = conn.execute(
         "SELECT t.n, s.word FROM unnest(tsvector_to_array(to_tsvector('simple', %(qn)s)))"

@@ -242,15 +242,13 @@ def database_stats(conn: psycopg.Connection) -> dict[str, Any]:
             rows = counted[0] if counted else 0
         tables.append({"schema_name": schema, "table": table, "rows": rows, "bytes": size})
     last = None
-    if conn.execute("SELECT to_regclass('loader.months') IS NOT NULL").fetchone()[0]:  # type: ignore[index]
-        row = conn.execute(
-            "SELECT dump_date, status, created_at, finalized_at FROM loader.months"
-            " ORDER BY created_at DESC LIMIT 1"
-        ).fetchone()
-        if row:
-            last = dict(
-                zip(("dump_date", "status", "created_at", "finalized_at"), row, strict=True)
-            )
+    # loader.months always exists (migration 0100).
+    row = conn.execute(
+        "SELECT dump_date, status, created_at, finalized_at FROM loader.months"
+        " ORDER BY created_at DESC LIMIT 1"
+    ).fetchone()
+    if row:
+        last = dict(zip(("dump_date", "status", "created_at", "finalized_at"), row, strict=True))
     size = conn.execute("SELECT pg_database_size(current_database())").fetchone()
     return {
         "served_dump": served_dump_date(conn),

@@ -44,6 +44,7 @@ from shared.queries import stats as stats_queries
 from shared.queries import user_stats_store
 from shared.settings import get_settings, reset_settings_cache
 from tests.benchmarks._report import write_section
+from tests.support.reset import database_url_for, drop_database
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = ROOT / "docs" / "benchmarks-api-plans.md"
@@ -100,7 +101,7 @@ def main() -> None:
     for size in sizes:
         database = reuse.get(str(size)) or f"cd_bench_api_{uuid.uuid4().hex[:8]}"
         url = (
-            _database_url(server_url, database)
+            database_url_for(server_url, database)
             if str(size) in reuse
             else _create_database(server_url, database)
         )
@@ -114,7 +115,7 @@ def main() -> None:
         finally:
             close_pools()
             if str(size) not in reuse:
-                _drop_database(server_url, database)
+                drop_database(server_url, database)
         print(json.dumps(results[str(size)], indent=1), file=sys.stderr)
     _write_doc(results, sizes, iterations, collection, plans)
 
@@ -122,28 +123,13 @@ def main() -> None:
 # --- data ---------------------------------------------------------------------------------------
 
 
-def _database_url(server_url: str, name: str) -> str:
-    info = psycopg.conninfo.conninfo_to_dict(server_url)
-    return (
-        f"postgresql://{info.get('user', '')}@{info.get('host', '127.0.0.1')}:"
-        f"{info.get('port', 5432)}/{name}"
-    )
-
-
 def _create_database(server_url: str, name: str) -> str:
     with psycopg.connect(server_url, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = _database_url(server_url, name)
+    url = database_url_for(server_url, name)
     with psycopg.connect(url, autocommit=True) as conn:
         apply_migrations(conn)
     return url
-
-
-def _drop_database(server_url: str, name: str) -> None:
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 def _generate(entity: str, records: int) -> Path:
