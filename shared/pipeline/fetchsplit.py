@@ -25,6 +25,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from shared.pipeline import queues
 from shared.pipeline.chunksender import OrderedSender
 from shared.pipeline.gzipstream import open_gzip
 from shared.pipeline.messages import SplitMessage
@@ -155,11 +156,12 @@ class StreamingSplit:
 
         message, settings = self._message, self._settings
         container = clients.container(settings, settings.chunks_container)
+        loads = queues.load_queue(settings)
         count = records = 0
 
         def send_and_checkpoint(item: tuple[Chunk, int, int, int]) -> None:
             chunk, chunks_cut, records_cut, bytes_in = item
-            send_chunk(settings, container, message, chunk)
+            send_chunk(settings, container, loads, message, chunk)
             self._checkpoint(chunks_cut, records_cut, bytes_in)
 
         sender: OrderedSender[tuple[Chunk, int, int, int]] = OrderedSender(

@@ -34,6 +34,7 @@ from shared.storage import clients
 
 if TYPE_CHECKING:
     from azure.storage.blob import ContainerClient
+    from azure.storage.queue import QueueClient
 
     from shared.dumps.chunking import Chunk
 
@@ -74,6 +75,7 @@ def handle_split(settings: Settings, message: SplitMessage, options: SplitOption
 
     blob = clients.container(settings, settings.dumps_container).get_blob_client(file.blob)
     chunks_container = clients.container(settings, settings.chunks_container)
+    loads = queues.load_queue(settings)
     reader = HashingReader(blob.download_blob(max_concurrency=1).chunks())
     from shared.dumps.chunking import ChunkFormatError, split_records
 
@@ -85,7 +87,7 @@ def handle_split(settings: Settings, message: SplitMessage, options: SplitOption
         # On the sender thread, in order: the checkpoint never runs ahead of what is sent.
         nonlocal file
         chunk, chunks_cut, records_cut, bytes_in = item
-        send_chunk(settings, chunks_container, message, chunk)
+        send_chunk(settings, chunks_container, loads, message, chunk)
         file.next_sequence, file.split_bytes_in = chunks_cut, bytes_in
         file.records_split = records_cut
         file = store.save_file(message.run, message.attempt, file)
@@ -138,9 +140,14 @@ def handle_split(settings: Settings, message: SplitMessage, options: SplitOption
 
 
 def send_chunk(
-    settings: Settings, container: ContainerClient, message: SplitMessage, chunk: Chunk
+    settings: Settings,
+    container: ContainerClient,
+    loads: QueueClient,
+    message: SplitMessage,
+    chunk: Chunk,
 ) -> None:
-    """Upload one chunk and enqueue its load (the split, and the split while fetching)."""
+    """Upload one chunk and enqueue its load (the split, and the split while fetching); the
+    container and load queue clients are the caller's, made once per split, not per chunk."""
     name = chunk_blob_name(message.run, message.attempt, message.entity, chunk.sequence)
     upload_chunk(container.get_blob_client(name), chunk.data)  # gzip: ~5x fewer bytes
     queues.send_load(
@@ -153,6 +160,7 @@ def send_chunk(
             blob=name,
             offset=chunk.first_byte_offset,
         ),
+        client=loads,
     )
 
 
