@@ -29,7 +29,7 @@ from shared.pipeline.blocks import (
 from shared.pipeline.checksums import ChecksumFormatError, parse_checksums
 from shared.pipeline.completion import finalize_if_complete
 from shared.pipeline.entities import CHECKSUM, ENTITIES
-from shared.pipeline.fetchsplit import SplitTotals, StreamingSplit
+from shared.pipeline.fetchsplit import StreamingSplit
 from shared.pipeline.messages import FetchMessage, SplitMessage
 from shared.pipeline.model import FileState, FileStatus, check_digest
 from shared.pipeline.runstore import RunConflictError, RunStore
@@ -43,7 +43,7 @@ from shared.pipeline.source import (
     http_client,
     open_stream,
 )
-from shared.pipeline.split import complete_split
+from shared.pipeline.split import SplitTotals, complete_split
 from shared.settings import Settings
 from shared.storage import clients
 

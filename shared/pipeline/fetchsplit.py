@@ -22,33 +22,17 @@ import io
 import logging
 import queue
 import threading
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from shared.pipeline import queues
-from shared.pipeline.chunksender import OrderedSender
-from shared.pipeline.gzipstream import open_gzip
 from shared.pipeline.messages import SplitMessage
 from shared.pipeline.model import FileStatus
 from shared.pipeline.runstore import RunStore
-from shared.pipeline.split import send_chunk
+from shared.pipeline.split import SplitTotals, cut_and_send
 from shared.settings import Settings
-from shared.storage import clients
-
-if TYPE_CHECKING:
-    from shared.dumps.chunking import Chunk
 
 log = logging.getLogger(__name__)
 
 QUEUE_BLOCKS = 2
 _PUT_WAIT_SECONDS = 0.2
-
-
-@dataclass(frozen=True)
-class SplitTotals:
-    chunks: int
-    records: int
-    sent: int  # chunks uploaded and enqueued by this splitter (the rest were below its checkpoint)
 
 
 class _StoppedError(Exception):
@@ -152,43 +136,22 @@ class StreamingSplit:
         # The splitter ended early (it failed): the fetch goes on without it.
 
     def _run(self) -> None:
-        from shared.dumps.chunking import split_records
-
-        message, settings = self._message, self._settings
-        container = clients.container(settings, settings.chunks_container)
-        loads = queues.load_queue(settings)
-        count = records = 0
-
-        def send_and_checkpoint(item: tuple[Chunk, int, int, int]) -> None:
-            chunk, chunks_cut, records_cut, bytes_in = item
-            send_chunk(settings, container, loads, message, chunk)
-            self._checkpoint(chunks_cut, records_cut, bytes_in)
-
-        sender: OrderedSender[tuple[Chunk, int, int, int]] = OrderedSender(
-            send_and_checkpoint, name=f"split-send-{message.entity}"
-        )
         try:
-            stream = open_gzip(self._reader, self._gzip)  # type: ignore[arg-type]
-            for chunk in split_records(stream, message.entity, settings.chunk_target_bytes):
-                count = chunk.sequence + 1
-                records += chunk.record_count
-                if chunk.sequence < self._resume_from:
-                    continue  # enqueued by an earlier split of this file
-                sender.submit((chunk, count, records, self._reader.bytes_read))
-            sender.finish()
-            self._reader.drain()
-            self._totals = SplitTotals(count, records, sender.sent)
-        except _StoppedError:
-            try:  # the chunks cut from blocks handed over before the stop are still sent
-                sender.finish()
-            except Exception as exc:
-                log.warning("split while fetching %s stopped: %s", message.entity, exc)
-            self.error = _StoppedError()
-        except Exception as exc:  # bad gzip, not a dump, storage errors: the split reports them
-            log.warning("split while fetching %s stopped: %s", message.entity, exc)
+            self._totals = cut_and_send(
+                self._settings,
+                self._message,
+                self._reader,
+                self._resume_from,
+                self._checkpoint,
+                gzip_implementation=self._gzip,
+                # the chunks cut from blocks handed over before the stop are still sent
+                send_before_raising=(_StoppedError,),
+            )
+        except _StoppedError as exc:
             self.error = exc
-        finally:
-            sender.abort()
+        except Exception as exc:  # bad gzip, not a dump, storage errors: the split reports them
+            log.warning("split while fetching %s stopped: %s", self._message.entity, exc)
+            self.error = exc
 
     def _checkpoint(self, count: int, records: int, bytes_in: int) -> None:
         def change(file: FileStatus) -> bool:
