@@ -18,11 +18,12 @@ Memory: at most `QUEUE_BLOCKS` staged blocks wait for the splitter (the fetch wa
 
 from __future__ import annotations
 
-import io
 import logging
 import queue
 import threading
+from collections.abc import Iterator
 
+from shared.pipeline.blobstream import HashingReader
 from shared.pipeline.messages import SplitMessage
 from shared.pipeline.model import FileStatus
 from shared.pipeline.runstore import RunStore
@@ -39,44 +40,20 @@ class _StoppedError(Exception):
     """The fetch abandoned this splitter (restart from byte 0, or the fetch failed)."""
 
 
-class _PieceReader(io.RawIOBase):
-    """The staged blocks, in order, as a file object for the gzip reader."""
-
-    def __init__(self, pieces: queue.Queue[bytes | None], stop: threading.Event) -> None:
-        self._pieces = pieces
-        self._stop = stop
-        self._pending = memoryview(b"")
-        self._ended = False
-        self.bytes_read = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        while not self._pending:
-            if self._ended:
-                return 0
-            try:
-                # Blocks handed over before a stop are still split (their chunks are cut and
-                # checkpointed now rather than redone by the split that follows).
-                piece = self._pieces.get(timeout=_PUT_WAIT_SECONDS)
-            except queue.Empty:
-                if self._stop.is_set():
-                    raise _StoppedError from None
-                continue
-            if piece is None:
-                self._ended = True
-                return 0
-            self._pending = memoryview(piece)
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        self.bytes_read += size
-        return size
-
-    def drain(self) -> None:
-        while self.readinto(bytearray(1 << 20)):
-            pass
+def _staged_blocks(pieces: queue.Queue[bytes | None], stop: threading.Event) -> Iterator[bytes]:
+    """The blocks the fetch hands over, in order, until it hands over None (the file is whole)."""
+    while True:
+        try:
+            # Blocks handed over before a stop are still split (their chunks are cut and
+            # checkpointed now rather than redone by the split that follows).
+            piece = pieces.get(timeout=_PUT_WAIT_SECONDS)
+        except queue.Empty:
+            if stop.is_set():
+                raise _StoppedError from None
+            continue
+        if piece is None:
+            return
+        yield piece
 
 
 class StreamingSplit:
@@ -97,7 +74,8 @@ class StreamingSplit:
         self._gzip = gzip_implementation
         self._pieces: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUE_BLOCKS)
         self._stop = threading.Event()
-        self._reader = _PieceReader(self._pieces, self._stop)
+        # Not hashing: the fetch hashes the staged bytes itself (BlockWriter).
+        self._reader = HashingReader(_staged_blocks(self._pieces, self._stop), hashing=False)
         self._totals: SplitTotals | None = None
         self.error: BaseException | None = None
         self._thread = threading.Thread(
