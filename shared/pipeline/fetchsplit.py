@@ -24,6 +24,7 @@ import threading
 from collections.abc import Iterator
 
 from shared.pipeline.blobstream import HashingReader
+from shared.pipeline.chunksender import put_while_alive
 from shared.pipeline.messages import SplitMessage
 from shared.pipeline.model import FileStatus
 from shared.pipeline.runstore import RunStore
@@ -105,13 +106,8 @@ class StreamingSplit:
         self._thread.join()
 
     def _put(self, item: bytes | None) -> None:
-        while self._thread.is_alive():
-            try:
-                self._pieces.put(item, timeout=_PUT_WAIT_SECONDS)
-                return
-            except queue.Full:
-                continue
-        # The splitter ended early (it failed): the fetch goes on without it.
+        # If the splitter ended early (it failed), the fetch goes on without it.
+        put_while_alive(self._pieces, item, self._thread)
 
     def _run(self) -> None:
         try:
