@@ -8,12 +8,16 @@ from collections.abc import Iterator
 
 
 class HashingReader(io.RawIOBase):
-    """Reads byte pieces in order, hashing (SHA-256) and counting what it hands out."""
+    """Reads byte pieces in order, hashing (SHA-256) and counting what it hands out.
 
-    def __init__(self, pieces: Iterator[bytes]) -> None:
+    `hashing=False` for a reader of bytes hashed elsewhere (the split while fetching reads the
+    blocks the fetch hashes as it stages them): no second pass over every byte.
+    """
+
+    def __init__(self, pieces: Iterator[bytes], *, hashing: bool = True) -> None:
         self._pieces = pieces
         self._pending = memoryview(b"")
-        self._hash = hashlib.sha256()
+        self._hash = hashlib.sha256() if hashing else None
         self.bytes_read = 0
 
     def readable(self) -> bool:
@@ -27,7 +31,8 @@ class HashingReader(io.RawIOBase):
             self._pending = memoryview(piece)
         size = min(len(buffer), len(self._pending))
         buffer[:size] = self._pending[:size]
-        self._hash.update(self._pending[:size])
+        if self._hash is not None:
+            self._hash.update(self._pending[:size])
         self._pending = self._pending[size:]
         self.bytes_read += size
         return size
@@ -39,4 +44,6 @@ class HashingReader(io.RawIOBase):
 
     @property
     def sha256(self) -> str:
+        if self._hash is None:
+            raise ValueError("this reader was made with hashing=False")
         return self._hash.hexdigest()

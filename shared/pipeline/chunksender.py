@@ -19,7 +19,20 @@ IN_FLIGHT_CHUNKS = 2
 _WAIT_SECONDS = 0.2
 
 T = TypeVar("T")
+Q = TypeVar("Q")
 _END = object()
+
+
+def put_while_alive(items: queue.Queue[Q], item: Q, consumer: threading.Thread) -> None:
+    """Put `item` on a bounded queue, waiting while it is full, unless its `consumer` thread
+    has ended (failed: nobody would take it, and a plain `put` would wait forever); then the
+    item is dropped and the caller learns of the failure from the consumer."""
+    while consumer.is_alive():
+        try:
+            items.put(item, timeout=_WAIT_SECONDS)
+            return
+        except queue.Full:
+            continue
 
 
 class OrderedSender(Generic[T]):
@@ -56,12 +69,7 @@ class OrderedSender(Generic[T]):
         self._thread.join()
 
     def _put(self, item: object) -> None:
-        while self._thread.is_alive():
-            try:
-                self._items.put(item, timeout=_WAIT_SECONDS)
-                return
-            except queue.Full:
-                continue
+        put_while_alive(self._items, item, self._thread)
 
     def _raise_error(self) -> None:
         if self.error is not None:

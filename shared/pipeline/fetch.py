@@ -29,7 +29,7 @@ from shared.pipeline.blocks import (
 from shared.pipeline.checksums import ChecksumFormatError, parse_checksums
 from shared.pipeline.completion import finalize_if_complete
 from shared.pipeline.entities import CHECKSUM, ENTITIES
-from shared.pipeline.fetchsplit import SplitTotals, StreamingSplit
+from shared.pipeline.fetchsplit import StreamingSplit
 from shared.pipeline.messages import FetchMessage, SplitMessage
 from shared.pipeline.model import FileState, FileStatus, check_digest
 from shared.pipeline.runstore import RunConflictError, RunStore
@@ -43,7 +43,7 @@ from shared.pipeline.source import (
     http_client,
     open_stream,
 )
-from shared.pipeline.split import complete_split
+from shared.pipeline.split import SplitTotals, complete_split
 from shared.settings import Settings
 from shared.storage import clients
 
@@ -280,15 +280,18 @@ def _stream(
         if splitter is not None:
             splitter.feed(data)
 
-    writer = BlockWriter(
-        blob,
-        message.attempt,
-        options.block_bytes,
-        start,
-        hashing=True,
-        on_block=on_block,
-        on_staged=on_staged if inline else None,
-    )
+    def new_writer(at: ResumePoint) -> BlockWriter:
+        return BlockWriter(
+            blob,
+            message.attempt,
+            options.block_bytes,
+            at,
+            hashing=True,
+            on_block=on_block,
+            on_staged=on_staged if inline else None,
+        )
+
+    writer = new_writer(start)
     try:
         for attempt_number in range(options.inline_retries + 1):
             try:
@@ -300,15 +303,7 @@ def _stream(
                         if splitter is not None:
                             splitter.abandon()
                             splitter = _splitter(settings, store, message)
-                        writer = BlockWriter(
-                            blob,
-                            message.attempt,
-                            options.block_bytes,
-                            ResumePoint(0, 0),
-                            hashing=True,
-                            on_block=on_block,
-                            on_staged=on_staged if inline else None,
-                        )
+                        writer = new_writer(ResumePoint(0, 0))
                     elif writer.offset:
                         resumes += 1
                     writer.write_all(opened.response.iter_raw())

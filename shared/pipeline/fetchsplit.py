@@ -18,24 +18,18 @@ Memory: at most `QUEUE_BLOCKS` staged blocks wait for the splitter (the fetch wa
 
 from __future__ import annotations
 
-import io
 import logging
 import queue
 import threading
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
 
-from shared.pipeline.chunksender import OrderedSender
-from shared.pipeline.gzipstream import open_gzip
+from shared.pipeline.blobstream import HashingReader
+from shared.pipeline.chunksender import put_while_alive
 from shared.pipeline.messages import SplitMessage
 from shared.pipeline.model import FileStatus
 from shared.pipeline.runstore import RunStore
-from shared.pipeline.split import send_chunk
+from shared.pipeline.split import SplitTotals, cut_and_send
 from shared.settings import Settings
-from shared.storage import clients
-
-if TYPE_CHECKING:
-    from shared.dumps.chunking import Chunk
 
 log = logging.getLogger(__name__)
 
@@ -43,55 +37,24 @@ QUEUE_BLOCKS = 2
 _PUT_WAIT_SECONDS = 0.2
 
 
-@dataclass(frozen=True)
-class SplitTotals:
-    chunks: int
-    records: int
-    sent: int  # chunks uploaded and enqueued by this splitter (the rest were below its checkpoint)
-
-
 class _StoppedError(Exception):
     """The fetch abandoned this splitter (restart from byte 0, or the fetch failed)."""
 
 
-class _PieceReader(io.RawIOBase):
-    """The staged blocks, in order, as a file object for the gzip reader."""
-
-    def __init__(self, pieces: queue.Queue[bytes | None], stop: threading.Event) -> None:
-        self._pieces = pieces
-        self._stop = stop
-        self._pending = memoryview(b"")
-        self._ended = False
-        self.bytes_read = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        while not self._pending:
-            if self._ended:
-                return 0
-            try:
-                # Blocks handed over before a stop are still split (their chunks are cut and
-                # checkpointed now rather than redone by the split that follows).
-                piece = self._pieces.get(timeout=_PUT_WAIT_SECONDS)
-            except queue.Empty:
-                if self._stop.is_set():
-                    raise _StoppedError from None
-                continue
-            if piece is None:
-                self._ended = True
-                return 0
-            self._pending = memoryview(piece)
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        self.bytes_read += size
-        return size
-
-    def drain(self) -> None:
-        while self.readinto(bytearray(1 << 20)):
-            pass
+def _staged_blocks(pieces: queue.Queue[bytes | None], stop: threading.Event) -> Iterator[bytes]:
+    """The blocks the fetch hands over, in order, until it hands over None (the file is whole)."""
+    while True:
+        try:
+            # Blocks handed over before a stop are still split (their chunks are cut and
+            # checkpointed now rather than redone by the split that follows).
+            piece = pieces.get(timeout=_PUT_WAIT_SECONDS)
+        except queue.Empty:
+            if stop.is_set():
+                raise _StoppedError from None
+            continue
+        if piece is None:
+            return
+        yield piece
 
 
 class StreamingSplit:
@@ -112,7 +75,8 @@ class StreamingSplit:
         self._gzip = gzip_implementation
         self._pieces: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUE_BLOCKS)
         self._stop = threading.Event()
-        self._reader = _PieceReader(self._pieces, self._stop)
+        # Not hashing: the fetch hashes the staged bytes itself (BlockWriter).
+        self._reader = HashingReader(_staged_blocks(self._pieces, self._stop), hashing=False)
         self._totals: SplitTotals | None = None
         self.error: BaseException | None = None
         self._thread = threading.Thread(
@@ -142,51 +106,26 @@ class StreamingSplit:
         self._thread.join()
 
     def _put(self, item: bytes | None) -> None:
-        while self._thread.is_alive():
-            try:
-                self._pieces.put(item, timeout=_PUT_WAIT_SECONDS)
-                return
-            except queue.Full:
-                continue
-        # The splitter ended early (it failed): the fetch goes on without it.
+        # If the splitter ended early (it failed), the fetch goes on without it.
+        put_while_alive(self._pieces, item, self._thread)
 
     def _run(self) -> None:
-        from shared.dumps.chunking import split_records
-
-        message, settings = self._message, self._settings
-        container = clients.container(settings, settings.chunks_container)
-        count = records = 0
-
-        def send_and_checkpoint(item: tuple[Chunk, int, int, int]) -> None:
-            chunk, chunks_cut, records_cut, bytes_in = item
-            send_chunk(settings, container, message, chunk)
-            self._checkpoint(chunks_cut, records_cut, bytes_in)
-
-        sender: OrderedSender[tuple[Chunk, int, int, int]] = OrderedSender(
-            send_and_checkpoint, name=f"split-send-{message.entity}"
-        )
         try:
-            stream = open_gzip(self._reader, self._gzip)  # type: ignore[arg-type]
-            for chunk in split_records(stream, message.entity, settings.chunk_target_bytes):
-                count = chunk.sequence + 1
-                records += chunk.record_count
-                if chunk.sequence < self._resume_from:
-                    continue  # enqueued by an earlier split of this file
-                sender.submit((chunk, count, records, self._reader.bytes_read))
-            sender.finish()
-            self._reader.drain()
-            self._totals = SplitTotals(count, records, sender.sent)
-        except _StoppedError:
-            try:  # the chunks cut from blocks handed over before the stop are still sent
-                sender.finish()
-            except Exception as exc:
-                log.warning("split while fetching %s stopped: %s", message.entity, exc)
-            self.error = _StoppedError()
-        except Exception as exc:  # bad gzip, not a dump, storage errors: the split reports them
-            log.warning("split while fetching %s stopped: %s", message.entity, exc)
+            self._totals = cut_and_send(
+                self._settings,
+                self._message,
+                self._reader,
+                self._resume_from,
+                self._checkpoint,
+                gzip_implementation=self._gzip,
+                # the chunks cut from blocks handed over before the stop are still sent
+                send_before_raising=(_StoppedError,),
+            )
+        except _StoppedError as exc:
             self.error = exc
-        finally:
-            sender.abort()
+        except Exception as exc:  # bad gzip, not a dump, storage errors: the split reports them
+            log.warning("split while fetching %s stopped: %s", self._message.entity, exc)
+            self.error = exc
 
     def _checkpoint(self, count: int, records: int, bytes_in: int) -> None:
         def change(file: FileStatus) -> bool:

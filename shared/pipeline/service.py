@@ -273,6 +273,7 @@ def retry_run(settings: Settings, run_id: str) -> RetryResult:
     files = _unstick_files(settings, store, run)
     if not messages and not files:
         raise ConflictError(f"run {run_id} has no failed or poisoned chunks to retry", run_id)
+    loads = queues.load_queue(settings)  # one client for every re-queued chunk
     for (entity, seq), message in sorted(messages.items()):
         current = failed.get((entity, seq))
         store.record_chunk(
@@ -288,7 +289,7 @@ def retry_run(settings: Settings, run_id: str) -> RetryResult:
                 updated_at=lifecycle.now(),
             ),
         )
-        queues.send_load(settings, message)
+        queues.send_load(settings, message, client=loads)
     return RetryResult(sorted(messages), files)
 
 

@@ -14,8 +14,9 @@ against CHECKSUM before the entity's chunk count is published to the finalize le
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from shared.db.connection import connect
 from shared.pipeline import lifecycle, queues
@@ -34,6 +35,7 @@ from shared.storage import clients
 
 if TYPE_CHECKING:
     from azure.storage.blob import ContainerClient
+    from azure.storage.queue import QueueClient
 
     from shared.dumps.chunking import Chunk
 
@@ -51,6 +53,13 @@ class SplitOptions:
 
 class SplitInterruptedError(RuntimeError):
     pass
+
+
+@dataclass(frozen=True)
+class SplitTotals:
+    chunks: int
+    records: int
+    sent: int  # chunks uploaded and enqueued by this split (the rest were below its checkpoint)
 
 
 def handle_split(settings: Settings, message: SplitMessage, options: SplitOptions) -> str:
@@ -73,40 +82,26 @@ def handle_split(settings: Settings, message: SplitMessage, options: SplitOption
     resume_from = file.next_sequence
 
     blob = clients.container(settings, settings.dumps_container).get_blob_client(file.blob)
-    chunks_container = clients.container(settings, settings.chunks_container)
     reader = HashingReader(blob.download_blob(max_concurrency=1).chunks())
-    from shared.dumps.chunking import ChunkFormatError, split_records
+    from shared.dumps.chunking import ChunkFormatError
 
-    records = 0
-    count = 0
-    submitted = 0
-
-    def send_and_checkpoint(item: tuple[Chunk, int, int, int]) -> None:
-        # On the sender thread, in order: the checkpoint never runs ahead of what is sent.
+    def checkpoint(chunks_cut: int, records_cut: int, bytes_in: int) -> None:
+        # ETag-checked against our own last write: a second split of this file loses the race.
         nonlocal file
-        chunk, chunks_cut, records_cut, bytes_in = item
-        send_chunk(settings, chunks_container, message, chunk)
         file.next_sequence, file.split_bytes_in = chunks_cut, bytes_in
         file.records_split = records_cut
         file = store.save_file(message.run, message.attempt, file)
 
-    sender: OrderedSender[tuple[Chunk, int, int, int]] = OrderedSender(
-        send_and_checkpoint, name=f"split-send-{message.entity}"
-    )
     try:
-        stream = open_gzip(reader, options.gzip_implementation)  # type: ignore[arg-type]
-        for chunk in split_records(stream, message.entity, settings.chunk_target_bytes):
-            count = chunk.sequence + 1
-            records += chunk.record_count
-            if chunk.sequence < resume_from:
-                continue  # cut and enqueued by an earlier, interrupted split
-            sender.submit((chunk, count, records, reader.bytes_read))
-            submitted += 1
-            if options.stop_after_chunks is not None and submitted >= options.stop_after_chunks:
-                sender.finish()
-                raise SplitInterruptedError(f"stopped after {submitted} chunks (test hook)")
-        sender.finish()
-        reader.drain()
+        totals = cut_and_send(
+            settings,
+            message,
+            reader,
+            resume_from,
+            checkpoint,
+            gzip_implementation=options.gzip_implementation,
+            stop_after_chunks=options.stop_after_chunks,
+        )
     except RunConflictError:
         return "stopped: another split of this file is running"
     except GZIP_ERRORS as exc:
@@ -120,9 +115,7 @@ def handle_split(settings: Settings, message: SplitMessage, options: SplitOption
         reason = f"{file.name} cannot be split: {exc}"
         lifecycle.fail_file(store, message.run, message.attempt, message.entity, reason)
         return f"failed: {reason}"
-    finally:
-        sender.abort()  # a no-op once finished; otherwise stops sending what is left
-    sent = sender.sent
+    count, records = totals.chunks, totals.records
 
     sha256 = reader.sha256
     if reason := check_digest(file.expected_sha256, sha256):
@@ -134,13 +127,90 @@ def handle_split(settings: Settings, message: SplitMessage, options: SplitOption
         return f"failed: {reason}"
     complete_split(settings, store, message, count, records, sha256)
     finalize_if_complete(settings, store, message.run, message.attempt, options.finalizer)
-    return f"split into {count} chunks ({sent} enqueued now, {records} records)"
+    return f"split into {count} chunks ({totals.sent} enqueued now, {records} records)"
+
+
+class ChunkSource(Protocol):
+    """Compressed dump bytes in file order (a blob being read, or blocks being fetched)."""
+
+    bytes_read: int
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def readinto(self, buffer: bytearray | memoryview, /) -> int: ...
+
+    def drain(self) -> None: ...
+
+
+# (chunks cut so far, records cut so far, compressed bytes read so far), after a chunk is sent.
+Checkpoint = Callable[[int, int, int], None]
+
+
+def cut_and_send(
+    settings: Settings,
+    message: SplitMessage,
+    reader: ChunkSource,
+    resume_from: int,
+    checkpoint: Checkpoint,
+    *,
+    gzip_implementation: str,
+    stop_after_chunks: int | None = None,
+    send_before_raising: tuple[type[BaseException], ...] = (),
+) -> SplitTotals:
+    """Decompress `reader`, cut its chunks, and send (upload and enqueue) those from
+    `resume_from` on, in order, on a sender thread that checkpoints after each one.
+
+    Both splits (`handle_split` and the split while fetching) cut through here. A failure
+    propagates once the sender has stopped; what it had not sent yet is dropped (it is above the
+    checkpoint, so the next split sends it), except on `send_before_raising`, where the chunks
+    already cut are sent first.
+    """
+    from shared.dumps.chunking import split_records
+
+    container = clients.container(settings, settings.chunks_container)
+    loads = queues.load_queue(settings)
+
+    def send_and_checkpoint(item: tuple[Chunk, int, int, int]) -> None:
+        # On the sender thread, in order: the checkpoint never runs ahead of what is sent.
+        chunk, chunks_cut, records_cut, bytes_in = item
+        send_chunk(settings, container, loads, message, chunk)
+        checkpoint(chunks_cut, records_cut, bytes_in)
+
+    sender: OrderedSender[tuple[Chunk, int, int, int]] = OrderedSender(
+        send_and_checkpoint, name=f"split-send-{message.entity}"
+    )
+    count = records = submitted = 0
+    try:
+        stream = open_gzip(reader, gzip_implementation)  # type: ignore[arg-type]
+        for chunk in split_records(stream, message.entity, settings.chunk_target_bytes):
+            count = chunk.sequence + 1
+            records += chunk.record_count
+            if chunk.sequence < resume_from:
+                continue  # cut and enqueued by an earlier, interrupted split
+            sender.submit((chunk, count, records, reader.bytes_read))
+            submitted += 1
+            if stop_after_chunks is not None and submitted >= stop_after_chunks:
+                sender.finish()
+                raise SplitInterruptedError(f"stopped after {submitted} chunks (test hook)")
+        sender.finish()
+        reader.drain()
+    except send_before_raising:
+        sender.finish()
+        raise
+    finally:
+        sender.abort()  # a no-op once finished; otherwise stops sending what is left
+    return SplitTotals(count, records, sender.sent)
 
 
 def send_chunk(
-    settings: Settings, container: ContainerClient, message: SplitMessage, chunk: Chunk
+    settings: Settings,
+    container: ContainerClient,
+    loads: QueueClient,
+    message: SplitMessage,
+    chunk: Chunk,
 ) -> None:
-    """Upload one chunk and enqueue its load (the split, and the split while fetching)."""
+    """Upload one chunk and enqueue its load (the split, and the split while fetching); the
+    container and load queue clients are the caller's, made once per split, not per chunk."""
     name = chunk_blob_name(message.run, message.attempt, message.entity, chunk.sequence)
     upload_chunk(container.get_blob_client(name), chunk.data)  # gzip: ~5x fewer bytes
     queues.send_load(
@@ -153,6 +223,7 @@ def send_chunk(
             blob=name,
             offset=chunk.first_byte_offset,
         ),
+        client=loads,
     )
 
 

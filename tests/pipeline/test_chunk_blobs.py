@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import queue
 import threading
 
 import pytest
@@ -18,7 +19,7 @@ from shared.pipeline.chunkblob import (
     encode_chunk,
     upload_chunk,
 )
-from shared.pipeline.chunksender import IN_FLIGHT_CHUNKS, OrderedSender
+from shared.pipeline.chunksender import IN_FLIGHT_CHUNKS, OrderedSender, put_while_alive
 from shared.pipeline.model import ChunkState, RunState
 from shared.pipeline.runstore import RunStore
 from shared.pipeline.service import retry_run, run_status
@@ -119,6 +120,25 @@ def test_a_send_failure_reaches_the_caller_and_stops_sending() -> None:
         sender.finish()
     sender.abort()
     assert sent == [0, 1, 2] and sender.sent == 3
+
+
+def test_a_full_queue_whose_consumer_ended_does_not_hold_the_producer() -> None:
+    items: queue.Queue[int] = queue.Queue(maxsize=1)
+    taken: list[int] = []
+    release = threading.Event()
+
+    def consume_two() -> None:
+        taken.extend([items.get(), items.get()])
+        release.wait()  # stays alive until the producer has queued 3
+
+    consumer = threading.Thread(target=consume_two)
+    consumer.start()
+    for i in (1, 2, 3):  # waits while the queue is full and the consumer is alive
+        put_while_alive(items, i, consumer)
+    release.set()
+    consumer.join()
+    put_while_alive(items, 4, consumer)  # full (3) and nobody will take it: dropped, no hang
+    assert taken == [1, 2] and items.qsize() == 1 and items.get_nowait() == 3
 
 
 def test_a_month_split_before_compression_still_loads(driver: Driver) -> None:

@@ -5,10 +5,8 @@ mismatch found at the end fails the run and leaves the served month alone."""
 
 from __future__ import annotations
 
-import base64
 import gzip
 import io
-import json
 
 import pytest
 
@@ -24,7 +22,13 @@ from shared.pipeline.service import discover
 from shared.settings import Settings
 from shared.storage import clients
 from tests.pipeline.conftest import SAMPLES, STAMP, Driver
-from tests.pipeline.test_flow import RECORDS_PER_SAMPLE, _renamed_month, _served_counts
+from tests.pipeline.test_fetch import _fetch_checksum_then
+from tests.pipeline.test_flow import (
+    RECORDS_PER_SAMPLE,
+    _queued,
+    _renamed_month,
+    _served_counts,
+)
 from tests.support.dump_host import DumpHost
 
 RELEASES = f"discogs_{STAMP}_releases.xml.gz"
@@ -34,11 +38,6 @@ RELEASES = f"discogs_{STAMP}_releases.xml.gz"
 def inline(driver: Driver) -> Driver:
     driver.fetch_options.split_while_fetching = True
     return driver
-
-
-def _load_messages(settings: Settings) -> list[dict]:
-    client = clients.queue(settings, settings.load_queue, base64=False)
-    return [json.loads(base64.b64decode(m.content)) for m in client.peek_messages(max_messages=32)]
 
 
 def _expected_chunks(entity: str, target: int) -> dict[int, bytes]:
@@ -52,22 +51,17 @@ def _chunk_bytes(settings: Settings, blob: str) -> bytes:
     return download_chunk(container.get_blob_client(blob))  # stored gzip-compressed
 
 
-def _start(driver: Driver) -> None:
-    assert discover(driver.settings) is not None
-    assert driver.step(driver.settings.fetch_queue) is not None  # CHECKSUM; data fetches queued
-
-
 def test_the_month_is_split_by_its_fetch_whole_and_equal_to_the_split_after_fetch(
     inline: Driver, dump_host: DumpHost
 ) -> None:
     settings = inline.settings
-    _start(inline)
+    _fetch_checksum_then(inline)
     inline.run_until_idle([settings.fetch_queue])
     # No split message at all: every file was verified and split by its fetch.
     assert inline.receive(settings.split_queue) is None
     assert all(out.startswith(("verified and split", "checksums")) for _, out in inline.log)
     files = {f.kind: f for f in RunStore(settings).list_files(STAMP, 1)}
-    messages = _load_messages(settings)
+    messages = _queued(settings, settings.load_queue)
     for entity in ENTITIES:
         expected = _expected_chunks(entity, settings.chunk_target_bytes)
         file = files[entity]
@@ -90,12 +84,13 @@ def test_a_dropped_connection_resumes_and_the_splitter_goes_on(
     inline: Driver, dump_host: DumpHost
 ) -> None:
     dump_host.faults.drop_after[RELEASES] = [300_000]
-    _start(inline)
+    _fetch_checksum_then(inline)
     message = FetchMessage(run=STAMP, attempt=1, file="releases")
     outcome = handle_fetch(inline.settings, message, inline.fetch_options)
     assert outcome.startswith("verified and split while fetching")
     assert [r.range for r in dump_host.downloads(RELEASES)] == [None, "bytes=262144-"]
-    releases = [m for m in _load_messages(inline.settings) if m["entity"] == "releases"]
+    loads = _queued(inline.settings, inline.settings.load_queue)
+    releases = [m for m in loads if m["entity"] == "releases"]
     expected = _expected_chunks("releases", inline.settings.chunk_target_bytes)
     assert sorted(m["seq"] for m in releases) == sorted(expected)  # no duplicate, none lost
     for queued in releases:
@@ -111,14 +106,14 @@ def test_a_fetch_that_gives_up_half_way_leaves_its_chunks_and_the_split_resumes(
     settings = inline.settings
     inline.fetch_options.inline_retries = 0
     dump_host.faults.drop_after[RELEASES] = [600_000]  # 9 blocks staged, ~3.4 MB of XML
-    _start(inline)
+    _fetch_checksum_then(inline)
     message = FetchMessage(run=STAMP, attempt=1, file="releases")
     first = handle_fetch(settings, message, inline.fetch_options)
     assert first.startswith("rescheduled")
     store = RunStore(settings)
     waiting = store.get_file(STAMP, 1, "releases")
     assert waiting is not None and waiting.state == FileState.WAITING
-    early = [m for m in _load_messages(settings) if m["entity"] == "releases"]
+    early = [m for m in _queued(settings, settings.load_queue) if m["entity"] == "releases"]
     assert [m["seq"] for m in early] == list(range(waiting.next_sequence))
     assert waiting.next_sequence >= 2  # loading can start before the file is whole
     second = handle_fetch(settings, message, inline.fetch_options)
@@ -129,7 +124,7 @@ def test_a_fetch_that_gives_up_half_way_leaves_its_chunks_and_the_split_resumes(
     expected = _expected_chunks("releases", settings.chunk_target_bytes)
     assert file is not None and file.state == FileState.SPLIT and file.chunks == len(expected)
     assert file.sha256 == file.expected_sha256  # the split hashed the whole blob
-    releases = [m for m in _load_messages(settings) if m["entity"] == "releases"]
+    releases = [m for m in _queued(settings, settings.load_queue) if m["entity"] == "releases"]
     assert sorted(m["seq"] for m in releases) == sorted(expected)  # each chunk enqueued once
     inline.run_until_idle()
     assert _served_counts(settings) == dict.fromkeys(ENTITIES, RECORDS_PER_SAMPLE)
@@ -141,12 +136,13 @@ def test_a_host_ignoring_range_restarts_fetch_and_splitter_without_duplicates(
     dump_host.faults.range_support = False
     dump_host.faults.content_length = False  # chunked, like the official host
     dump_host.faults.drop_after[RELEASES] = [400_000]
-    _start(inline)
+    _fetch_checksum_then(inline)
     message = FetchMessage(run=STAMP, attempt=1, file="releases")
     outcome = handle_fetch(inline.settings, message, inline.fetch_options)
     assert outcome.startswith("verified and split while fetching")
     assert [r.status for r in dump_host.downloads(RELEASES)] == [200, 200]
-    releases = [m for m in _load_messages(inline.settings) if m["entity"] == "releases"]
+    loads = _queued(inline.settings, inline.settings.load_queue)
+    releases = [m for m in loads if m["entity"] == "releases"]
     expected = _expected_chunks("releases", inline.settings.chunk_target_bytes)
     assert sorted(m["seq"] for m in releases) == sorted(expected)
 
