@@ -226,7 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.sync")
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
+    # `python -m tests.benchmarks sync` calls main() while sys.argv holds the dispatcher's
+    # arguments: only this module's own entry point passes its command line.
+    args = parser.parse_args([] if argv is None else argv)
     results = run([int(s) for s in args.sizes.split(",")])
     if args.json:
         print(json.dumps(results, indent=2))
@@ -236,4 +238,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
