@@ -29,7 +29,7 @@ from shared.queries import load_sql
 from shared.settings import get_settings, load_settings
 from tests.benchmarks._report import write_section
 from tests.benchmarks.dumps import ENTITIES, _create_database, _drop_database, _dump_file, _run
-from tests.support.reset import database_copy
+from tests.support.reset import database_copy, database_url_for
 
 MONTH = datetime.date(2026, 11, 1)
 
@@ -37,34 +37,60 @@ MONTH = datetime.date(2026, 11, 1)
 def main() -> None:
     records = int(os.environ.get("BENCH_FINALIZE_RECORDS", "60000"))
     sessions = int(os.environ.get("BENCH_FINALIZE_SESSIONS", "4"))
-    files = {entity: _dump_file(entity, records) for entity in ENTITIES}
+    # A kept template (BENCH_FINALIZE_TEMPLATE=name): loaded once, reused by later runs, so a
+    # change to the finalize is measured against the same loaded month (drop it by hand).
+    kept = os.environ.get("BENCH_FINALIZE_TEMPLATE")
     server_url = get_settings().database_url.get_secret_value()
-    template = f"cd_bench_{uuid.uuid4().hex[:8]}"
-    template_url = _create_database(server_url, template)
+    template = kept or f"cd_bench_{uuid.uuid4().hex[:8]}"
     try:
-        chunks = {}
-        for entity, path in files.items():
-            summary = json.loads(
-                _run(
-                    [sys.executable, "-m", "shared.cli", "load", str(path), "--json",
-                     "--no-finalize", "--dump-date", MONTH.isoformat()],
-                    {**os.environ, "DATABASE_URL": template_url},
-                )
-            )  # fmt: skip
-            chunks[entity] = summary["entities"][entity]["chunks"]
+        if kept and _database_exists(server_url, kept):
+            chunks = _chunks(database_url_for(server_url, kept))
+        else:
+            chunks = _load(_create_database(server_url, template), records)
         runs = {}
         for label, count in (("1_session", 1), (f"{sessions}_sessions", sessions)):
             with database_copy(server_url, template) as url:
                 runs[label] = _finalize(url, chunks, count)
             print(f"{label}: {json.dumps(runs[label])}", file=sys.stderr)
     finally:
-        _drop_database(server_url, template)
+        if not kept:
+            _drop_database(server_url, template)
     one = runs["1_session"]["indexes_and_analyze"]
     many = runs[f"{sessions}_sessions"]["indexes_and_analyze"]
     results = {"records_per_entity": records, "sessions": sessions, "runs": runs}
     results["ratio"] = round(one / many, 2) if many else None
     _write_doc(results)
     print(json.dumps(results, indent=1), file=sys.stderr)
+
+
+def _load(template_url: str, records: int) -> dict[str, int]:
+    chunks = {}
+    for entity in ENTITIES:
+        path = _dump_file(entity, records)
+        summary = json.loads(
+            _run(
+                [sys.executable, "-m", "shared.cli", "load", str(path), "--json",
+                 "--no-finalize", "--dump-date", MONTH.isoformat()],
+                {**os.environ, "DATABASE_URL": template_url},
+            )
+        )  # fmt: skip
+        chunks[entity] = summary["entities"][entity]["chunks"]
+    return chunks
+
+
+def _chunks(url: str) -> dict[str, int]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT entity, count(*) FROM loader.chunks WHERE dump_date = %s GROUP BY entity",
+            (MONTH,),
+        ).fetchall()
+    return {str(entity): int(count) for entity, count in rows}
+
+
+def _database_exists(server_url: str, name: str) -> bool:
+    with psycopg.connect(server_url) as conn:
+        row = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    return row is not None
 
 
 def _finalize(url: str, chunks: dict[str, int], sessions: int) -> dict[str, Any]:
@@ -77,17 +103,21 @@ def _finalize(url: str, chunks: dict[str, int], sessions: int) -> dict[str, Any]
             conn, MONTH, expected_chunks=chunks, settings=settings, sessions=sessions
         )
     seconds = {key: round(value, 2) for key, value in result.seconds.items()}
-    slowest = sorted(result.build_steps.items(), key=lambda item: -item[1])[:5]
+    slowest = sorted(result.build_steps.items(), key=lambda item: -item[1])[:8]
+    chain = _longest_chain(result.build_steps)
     return {
         **seconds,
         "rows": int(rows),
-        "critical_path": round(_critical_path(result.build_steps), 2),
+        "critical_path": round(sum(seconds for _, seconds in chain), 2),
+        "longest_chain": {name: round(seconds, 2) for name, seconds in chain},
         "slowest_steps": dict(slowest),
+        "step_seconds_total": round(sum(result.build_steps.values()), 2),
     }
 
 
-def _critical_path(step_seconds: dict[str, float]) -> float:
-    """The longest chain of dependent steps: the build's duration with unlimited sessions."""
+def _longest_chain(step_seconds: dict[str, float]) -> list[tuple[str, float]]:
+    """The longest chain of dependent steps (its steps in order, with their seconds): the build's
+    duration with unlimited sessions and cores. Steps a resumed build skipped count as 0 s."""
     steps = plan_build(
         read_sql("finalize_indexes.sql"),
         ALL_TABLES,
@@ -96,10 +126,18 @@ def _critical_path(step_seconds: dict[str, float]) -> float:
         load_sql("api_structures"),
     )
     finish: dict[str, float] = {}
+    previous: dict[str, str | None] = {}
     for step in steps:  # plan_build lists every step after the steps it waits for
-        start = max((finish[name] for name in step.after), default=0.0)
+        before = max(step.after, key=lambda name: finish[name], default=None)
+        start = finish[before] if before is not None else 0.0
         finish[step.name] = start + step_seconds.get(step.name, 0.0)
-    return max(finish.values(), default=0.0)
+        previous[step.name] = before
+    chain: list[tuple[str, float]] = []
+    name = max(finish, key=lambda name: finish[name], default=None)
+    while name is not None:
+        chain.append((name, step_seconds.get(name, 0.0)))
+        name = previous[name]
+    return chain[::-1]
 
 
 def _write_doc(results: dict[str, Any]) -> None:
@@ -126,13 +164,23 @@ def _write_doc(results: dict[str, Any]) -> None:
         )
     one = runs["1_session"]
     ceiling = round(one["indexes_and_analyze"] / one["critical_path"], 2)
-    slowest = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in one["slowest_steps"].items())
     body += [
         "",
         f"Speed-up with {sessions} sessions: **{results['ratio']}×** (bounded by the CPUs the "
         "server has: here every session competes with the others on the same cores).",
-        f"Longest chain of dependent steps (one session's step times): {one['critical_path']} s, "
-        f"so at most {ceiling}× with unlimited cores and sessions. Slowest steps (one session): "
-        f"{slowest}.",
+        "",
+        "Longest chain of dependent steps (one session's step times): "
+        f"**{one['critical_path']} s** of {one['step_seconds_total']} s of step work, so at "
+        f"most {ceiling}× with unlimited cores and sessions: "
+        f"{_steps_text(one['longest_chain'], ' → ')}.",
+        "",
+        f"Heaviest steps (one session): {_steps_text(one['slowest_steps'], ', ')}.",
+        "",
+        f"With {sessions} sessions (contended step times): longest chain "
+        f"{many['critical_path']} s: {_steps_text(many['longest_chain'], ' → ')}.",
     ]
     write_section("finalize", body)
+
+
+def _steps_text(steps: dict[str, float], separator: str) -> str:
+    return separator.join(f"{name} {seconds:.2f} s" for name, seconds in steps.items())
