@@ -7,23 +7,46 @@ side by side); ANALYZE of the table comes last (its lock conflicts with CREATE I
 the expression indexes too).
 
 The API's structures (`api_structures.sql`, issue 6) are planned the same way, statement by
-statement: each `CREATE TABLE ... AS` is a step after every entity key (it only reads the entity
-tables, which CREATE INDEX and ANALYZE allow) and after the API tables it reads; its key, indexes
-and ANALYZE follow as for the entity tables. So credit roles, playing times, master years and the
-search documents build side by side, and the search documents' ten indexes too, instead of one
-long transaction. `DROP TABLE IF EXISTS` lines only matter for running the script whole
-(shared/queries/finalize.py); here a table that exists was committed complete by its step, and a
-resumed build keeps it.
+statement: each `CREATE TABLE ... AS` is a step after the keys of the entity tables it reads (a
+key build locks its table; CREATE INDEX and ANALYZE let readers in) and after the API tables it
+reads; its key, indexes and ANALYZE follow as for the entity tables. So credit roles, playing
+times, master years and the search documents build side by side, and the search documents' ten
+indexes too, instead of one long transaction. `DROP TABLE IF EXISTS` lines only matter for
+running the script whole (shared/queries/finalize.py); here a table that exists was committed
+complete by its step, and a resumed build keeps it.
+
+The largest API tables are built in slices: the script creates the table empty and fills it with
+`INSERT` statements, each marked by a comment line `-- finalize slices: <entity table>`. Run
+whole, each INSERT fills its part at once. Here each one becomes a `fill` step per range of that
+entity table's ids (`slice_counts`, `slice_ranges`): every `BETWEEN -9223372036854775808 AND
+9223372036854775807` (every id) in the statement is replaced by the range, so the slices run side
+by side and together insert exactly what the whole statement inserts. The table's key waits for
+all its fills, and so does every statement that reads the table. A fill commits its rows together
+with a marker (loader.finalize_slices), so a resumed build runs exactly the slices not committed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
 _PRIMARY_KEY = re.compile(r"^ALTER TABLE (\w+) ADD PRIMARY KEY ", re.IGNORECASE)
 _INDEX = re.compile(r"^CREATE (?:UNIQUE )?INDEX (\w+)\s+ON (\w+)\s", re.IGNORECASE)
 _CREATE_TABLE_AS = re.compile(r"^CREATE TABLE (\w+) AS\s", re.IGNORECASE)
+_CREATE_TABLE = re.compile(r"^CREATE TABLE (\w+)\s*\(", re.IGNORECASE)
+_INSERT = re.compile(r"^INSERT INTO (\w+)\s", re.IGNORECASE)
+_SLICES = re.compile(r"^--\s*finalize slices:\s*(\w+)\s*$", re.IGNORECASE)
+
+# The id range of an INSERT run whole (every bigint); a slice step replaces it with its own range.
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
+ALL_IDS = f"BETWEEN {BIGINT_MIN} AND {BIGINT_MAX}"
+# Slices of all sliced entity tables together, shared out by rows (slice_counts). Fixed, not
+# derived from FINALIZE_PARALLELISM: the slices must come out the same when a build is resumed
+# with other settings. 16 is twice the 8 sessions of the target server, so the uneven slices
+# (ids are not spread evenly, records differ in size) even out over the sessions, while each
+# slice is still large enough (a month: ~2 M records) that its fixed cost does not matter.
+TOTAL_SLICES = 16
 _DROP_TABLE = re.compile(r"^DROP TABLE IF EXISTS (\w+)$", re.IGNORECASE)
 _ANALYZE = re.compile(r"^ANALYZE (\w+)$", re.IGNORECASE)
 
@@ -33,9 +56,11 @@ class BuildStep:
     """One unit of finalize work, run in one transaction on one session.
 
     kind: `primary_key` / `index` (one statement of finalize_indexes.sql or api_structures.sql),
-    `analyze`, or `create` (a `CREATE TABLE ... AS` of api_structures.sql). `after`: names of the
-    steps that must have committed first. `weight`: how big the work is (table size); the heaviest
-    ready step starts first so the longest chain does not start last.
+    `analyze`, `create` (a `CREATE TABLE` of api_structures.sql) or `fill` (one slice of an
+    `INSERT` into an API table). `after`: names of the steps that must have committed first.
+    `weight`: how big the work is (table size); the heaviest ready step starts first so the
+    longest chain does not start last. `fills`: for the create step of a table built in slices,
+    the names of all its fill steps (a resumed build whose slices differ starts the table over).
     """
 
     name: str
@@ -44,13 +69,59 @@ class BuildStep:
     statement: str
     after: frozenset[str]
     weight: int = 0
+    fills: frozenset[str] = frozenset()
 
 
 def split_statements(script: str) -> list[str]:
     """The statements of a DDL script of one statement per `;`-terminated line group, comments
     dropped (finalize_indexes.sql holds no string literal or function body with a `;`)."""
-    lines = [line for line in script.splitlines() if not line.lstrip().startswith("--")]
-    return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
+    return [statement for statement, _ in annotated_statements(script)]
+
+
+def annotated_statements(script: str) -> list[tuple[str, str | None]]:
+    """split_statements, each statement with the table of the `-- finalize slices: <table>`
+    comment line among the lines before it (since the previous statement), or None."""
+    statements: list[tuple[str, str | None]] = []
+    lines: list[str] = []
+    sliced_by: str | None = None
+    for line in script.splitlines():
+        if line.lstrip().startswith("--"):
+            if match := _SLICES.match(line.strip()):
+                sliced_by = match.group(1)
+            continue
+        lines.append(line)
+        if ";" not in line:
+            continue
+        *complete, rest = "\n".join(lines).split(";")
+        for part in complete:
+            if part.strip():
+                statements.append((part.strip(), sliced_by))
+                sliced_by = None
+        lines = [rest] if rest.strip() else []
+    if "\n".join(lines).strip():
+        statements.append(("\n".join(lines).strip(), sliced_by))
+    return statements
+
+
+def slice_counts(rows: dict[str, int], total: int = TOTAL_SLICES) -> dict[str, int]:
+    """Slices per entity table: `total` shared out by rows, at least one each, so that the
+    slices of all tables hold about the same number of records."""
+    every = sum(rows.values())
+    if every == 0:
+        return dict.fromkeys(rows, 1)
+    per_slice = -(-every // total)  # ceil
+    return {table: max(1, -(-count // per_slice)) for table, count in rows.items()}
+
+
+def slice_ranges(low: int, high: int, count: int) -> list[tuple[int, int]]:
+    """`count` contiguous id ranges splitting [low, high] evenly; the first starts at the
+    smallest bigint and the last ends at the largest, so together they cover every id exactly
+    once, whatever the data (`ALL_IDS`, the range of the statement run whole)."""
+    count = max(1, min(count, high - low + 1))
+    cuts = [low + (high - low + 1) * number // count for number in range(1, count)]
+    starts = [BIGINT_MIN, *cuts]
+    ends = [cut - 1 for cut in cuts] + [BIGINT_MAX]
+    return list(zip(starts, ends, strict=True))
 
 
 def plan_build(
@@ -59,13 +130,15 @@ def plan_build(
     table_weights: dict[str, int],
     record_tables: dict[str, str],
     api_script: str = "",
+    id_ranges: dict[str, tuple[int, int, int]] | None = None,
 ) -> list[BuildStep]:
     """The steps of a month's build: keys, indexes and ANALYZE per table, then the API tables.
 
     `record_tables` maps each child table to its entity's record table (release_tracks →
     releases): a child's key is built after the record table's, so duplicate records are reported
     as duplicate ids of the entity (the validation), not as a duplicate of whichever child key
-    happened to finish first.
+    happened to finish first. `id_ranges`: per entity table (min id, max id, rows), for the
+    slices of the API tables' INSERTs; a table missing there or empty gets one slice.
     """
     steps: list[BuildStep] = []
     keyed: dict[str, str] = {}
@@ -96,7 +169,7 @@ def plan_build(
         steps.append(
             BuildStep(f"analyze_{table}", "analyze", table, "", after, table_weights.get(table, 0))
         )
-    steps += _plan_api_tables(api_script, frozenset(keyed.values()), sum(table_weights.values()))
+    steps += _plan_api_tables(api_script, keyed, sum(table_weights.values()), id_ranges or {})
     names = {step.name for step in steps}
     if len(names) != len(steps):
         raise ValueError("finalize step names are not unique")
@@ -106,46 +179,120 @@ def plan_build(
     return steps
 
 
-def _plan_api_tables(script: str, entity_keys: frozenset[str], weight: int) -> list[BuildStep]:
+def _plan_api_tables(
+    script: str,
+    entity_keys: dict[str, str],
+    weight: int,
+    id_ranges: dict[str, tuple[int, int, int]],
+) -> list[BuildStep]:
     """Steps of api_structures.sql. Every step gets the weight of all entity tables together: the
     search documents and their indexes are the longest chain of the build, so they start first."""
     steps: list[BuildStep] = []
-    created: dict[str, str] = {}  # API table → its create step
+    ready: dict[str, set[str]] = {}  # API table → the steps that complete its rows
     last: dict[str, set[str]] = {}  # API table → steps ANALYZE must wait for
     keyed: dict[str, str] = {}
-    for statement in split_statements(script):
+    counts = slice_counts({table: rows for table, (_, _, rows) in id_ranges.items()})
+
+    def reads(statement: str, own: str) -> frozenset[str]:
+        """The steps a statement reading these tables waits for: the keys of the entity tables
+        it names (a key build locks its table) and the rows of the API tables it names."""
+        named = {table for table in {*entity_keys, *ready} if _names(statement, table)}
+        waits = {entity_keys[table] for table in named if table in entity_keys}
+        for table in named - {own}:
+            waits |= ready.get(table, set())
+        return frozenset(waits)
+
+    for statement, sliced_by in annotated_statements(script):
         if _DROP_TABLE.match(statement):
             continue
-        if match := _CREATE_TABLE_AS.match(statement):
+        if match := _CREATE_TABLE_AS.match(statement) or _CREATE_TABLE.match(statement):
             table = match.group(1)
-            reads = {
-                step for other, step in created.items() if re.search(rf"\b{other}\b", statement)
-            }
             name = f"create_{table}"
-            steps.append(BuildStep(name, "create", table, statement, entity_keys | reads, weight))
-            created[table] = name
+            # An empty table (filled by INSERTs) reads nothing; CREATE TABLE ... AS reads.
+            after = reads(statement, table) if match.re is _CREATE_TABLE_AS else frozenset()
+            steps.append(BuildStep(name, "create", table, statement, after, weight))
+            ready[table] = {name}
             last[table] = {name}
+            continue
+        if match := _INSERT.match(statement):
+            table = match.group(1)
+            if table not in ready or table in keyed or last[table] != ready[table]:
+                raise ValueError(
+                    f"INSERT into {table} outside its table's build: {statement[:80]!r}"
+                )
+            if sliced_by is None:
+                raise ValueError(
+                    f"INSERT without `-- finalize slices: <table>`: {statement[:80]!r}"
+                )
+            if ALL_IDS not in statement:
+                raise ValueError(f"sliced INSERT without the range {ALL_IDS}: {statement[:80]!r}")
+            after = reads(statement, table) | {f"create_{table}"}
+            fills = _fill_steps(statement, table, sliced_by, id_ranges, counts, after, weight)
+            steps += fills
+            ready[table] |= {fill.name for fill in fills}
+            last[table] = set(ready[table])
             continue
         match = (
             _PRIMARY_KEY.match(statement) or _INDEX.match(statement) or _ANALYZE.match(statement)
         )
         table = match.group(match.lastindex or 1) if match else None
-        if match is None or table not in created:
+        if match is None or table not in ready:
             raise ValueError(f"API structures statement not understood: {statement[:80]!r}")
         if match.re is _PRIMARY_KEY:
             name = f"{table}_pkey"
-            steps.append(
-                BuildStep(
-                    name, "primary_key", table, statement, frozenset({created[table]}), weight
-                )
-            )
+            after = frozenset(ready[table])
+            steps.append(BuildStep(name, "primary_key", table, statement, after, weight))
             keyed[table] = name
             last[table] = {name}
         elif match.re is _INDEX:
-            after = frozenset({keyed.get(table, created[table])})
+            after = frozenset({keyed[table]} if table in keyed else ready[table])
             steps.append(BuildStep(match.group(1), "index", table, statement, after, weight))
             last[table].add(match.group(1))
         else:
             after = frozenset(last[table])
             steps.append(BuildStep(f"analyze_{table}", "analyze", table, "", after, weight))
-    return steps
+    # Each create step of a table built in slices knows all its fills (see BuildStep.fills).
+    fills_of: dict[str, frozenset[str]] = {}
+    for step in steps:
+        if step.kind == "fill" and step.table:
+            fills_of[step.table] = fills_of.get(step.table, frozenset()) | {step.name}
+    return [
+        dataclasses.replace(step, fills=fills_of.get(step.table or "", frozenset()))
+        if step.kind == "create"
+        else step
+        for step in steps
+    ]
+
+
+def _fill_steps(
+    statement: str,
+    table: str,
+    sliced_by: str,
+    id_ranges: dict[str, tuple[int, int, int]],
+    counts: dict[str, int],
+    after: frozenset[str],
+    weight: int,
+) -> list[BuildStep]:
+    """One step per id range of `sliced_by` (one step running the statement whole if that table
+    is empty or unknown)."""
+    low, high, rows = id_ranges.get(sliced_by, (0, 0, 0))
+    if rows == 0:
+        return [BuildStep(f"fill_{table}_{sliced_by}", "fill", table, statement, after, weight)]
+    ranges = slice_ranges(low, high, counts.get(sliced_by, 1))
+    if len(ranges) == 1:
+        return [BuildStep(f"fill_{table}_{sliced_by}", "fill", table, statement, after, weight)]
+    return [
+        BuildStep(
+            f"fill_{table}_{sliced_by}_{number}of{len(ranges)}",
+            "fill",
+            table,
+            statement.replace(ALL_IDS, f"BETWEEN {start} AND {end}"),
+            after,
+            weight,
+        )
+        for number, (start, end) in enumerate(ranges, start=1)
+    ]
+
+
+def _names(statement: str, table: str) -> bool:
+    return re.search(rf"\b{table}\b", statement) is not None

@@ -13,9 +13,9 @@ from psycopg.types.json import Jsonb
 
 from shared.db.connection import connect
 from shared.dumps.entities import ENTITIES
-from shared.dumps.tables import ALL_TABLES, ENTITY_TABLES, RECORD_TABLE_OF
-from shared.loading.build_plan import plan_build
-from shared.loading.parallel_build import BuildError, run_build
+from shared.dumps.tables import ALL_TABLES, ENTITY_TABLES, MAIN_TABLE, RECORD_TABLE_OF
+from shared.loading.build_plan import BuildStep, plan_build
+from shared.loading.parallel_build import BuildError, forget_slices, run_build
 from shared.loading.schema import (
     PREVIOUS_SCHEMA,
     SERVED_SCHEMA,
@@ -123,12 +123,12 @@ def finalize_month(
         started = time.perf_counter()
         with work.transaction():
             set_search_path(work, schema)
-            rows_per_table = _row_counts(work)
+            rows_per_table, id_ranges = _row_counts(work)
             if not prepared:
                 _validate(dump_date, rows_per_table, ledger_rows)
                 if scope == "collection":
                     _prune_to_collection(work, warnings)
-                    rows_per_table = _row_counts(work)
+                    rows_per_table, id_ranges = _row_counts(work)
                 work.execute(
                     "UPDATE loader.months SET prepared_at = now() WHERE dump_date = %s",
                     (dump_date,),
@@ -137,14 +137,7 @@ def finalize_month(
         timings["validate"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    steps = plan_build(
-        read_sql("finalize_indexes.sql"),
-        ALL_TABLES,
-        weights,
-        RECORD_TABLE_OF,
-        # The HTTP API's search documents, credit roles, ... (issue 6; SQL in shared/queries).
-        load_sql("api_structures"),
-    )
+    steps = month_build_plan(weights, id_ranges)
     try:
         build_steps = run_build(
             lambda: connect(settings, autocommit=True),
@@ -191,6 +184,23 @@ def finalize_month(
     refresh_quietly(settings)
     return dataclasses.replace(
         result, seconds={**result.seconds, "user_stats": time.perf_counter() - started}
+    )
+
+
+def month_build_plan(
+    weights: dict[str, int], id_ranges: dict[str, tuple[int, int, int]]
+) -> list[BuildStep]:
+    """The build steps of a month (build_plan): keys, indexes and ANALYZE of the entity tables and
+    the HTTP API's search documents, credit roles, ... (issue 6; SQL in shared/queries), the
+    large ones in slices of the record tables' `id_ranges` ((min id, max id, rows) per record
+    table, taken from the final rows, so a resumed build gets the same slices)."""
+    return plan_build(
+        read_sql("finalize_indexes.sql"),
+        ALL_TABLES,
+        weights,
+        RECORD_TABLE_OF,
+        load_sql("api_structures"),
+        id_ranges,
     )
 
 
@@ -297,14 +307,26 @@ def _indexes_built(conn: psycopg.Connection, schema: str) -> bool:
     return bool(row and row[0])
 
 
-def _row_counts(conn: psycopg.Connection) -> dict[str, int]:
+def _row_counts(
+    conn: psycopg.Connection,
+) -> tuple[dict[str, int], dict[str, tuple[int, int, int]]]:
+    """Rows per table; and per record table (min id, max id, rows), (0, 0, 0) when empty, taken in
+    the same scan as the count."""
     counts = {}
+    id_ranges = {}
+    record_tables = set(MAIN_TABLE.values())
     for table in ALL_TABLES:
-        row = conn.execute(
-            sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
-        ).fetchone()
-        counts[table] = int(row[0]) if row else 0
-    return counts
+        if table in record_tables:
+            query = sql.SQL("SELECT count(*), min(id), max(id) FROM {}")
+            rows, low, high = (
+                conn.execute(query.format(sql.Identifier(table))).fetchone() or (0,) * 3
+            )
+            id_ranges[table] = (int(low or 0), int(high or 0), int(rows))
+        else:
+            query = sql.SQL("SELECT count(*) FROM {}")
+            rows = (conn.execute(query.format(sql.Identifier(table))).fetchone() or (0,))[0]
+        counts[table] = int(rows)
+    return counts, id_ranges
 
 
 def _prune_to_collection(conn: psycopg.Connection, warnings: list[str]) -> None:
@@ -354,6 +376,8 @@ def _swap(
                 sql.Identifier(schema), sql.Identifier(SERVED_SCHEMA)
             )
         )
+        # The slices of the month's build are all done: their markers are no longer needed.
+        forget_slices(conn, SERVED_SCHEMA)
         conn.execute("UPDATE loader.months SET status = 'dropped' WHERE status = 'previous'")
         conn.execute("UPDATE loader.months SET status = 'previous' WHERE status = 'served'")
         result = FinalizeResult(

@@ -2,9 +2,11 @@
 
 Each session is its own connection (autocommit) and runs one step per transaction, so every
 finished key or index is committed and a failed or interrupted finalize resumes where it stopped
-(a step whose index or key already exists is skipped). The first failure stops the build: no new
-step starts, the statements still running on other sessions are cancelled, and the error is
-raised; nothing is swapped, because the swap only follows a build without error.
+(a step whose index or key already exists is skipped; a slice of an API table commits its rows
+together with a row in loader.finalize_slices, and a slice with that row is skipped). The first
+failure stops the build: no new step starts, the statements still running on other sessions
+are cancelled, and the error is raised; nothing is swapped, because the swap only follows a
+build without error.
 """
 
 from __future__ import annotations
@@ -160,12 +162,55 @@ def _run_step(conn: psycopg.Connection, schema: str, step: BuildStep) -> bool:
             conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(step.table or "")))
         elif step.kind == "create":
             if _relation_exists(conn, schema, step.table or ""):
-                return False
+                if _done_slices(conn, schema, step.table or "") <= step.fills:
+                    return False
+                # Slices of another plan committed (other code): start the table over.
+                conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(step.table or "")))
             conn.execute(step.statement)
+        elif step.kind == "fill":
+            return _fill(conn, schema, step)
         else:
             raise ValueError(f"unknown finalize step kind {step.kind!r}")
     log.debug("finalize step %s done", step.name)
     return True
+
+
+def _fill(conn: psycopg.Connection, schema: str, step: BuildStep) -> bool:
+    """One slice: its rows and its marker commit together (the caller's transaction), so the
+    marker says exactly whether the rows are in the table. The marker is taken first: a second
+    finalize running the same slice waits here and then skips it."""
+    row = conn.execute(
+        "INSERT INTO loader.finalize_slices (table_oid, step) "
+        "SELECT to_regclass(format('%%I.%%I', %s::text, %s::text))::oid, %s "
+        "ON CONFLICT DO NOTHING RETURNING table_oid",
+        (schema, step.table, step.name),
+    ).fetchone()
+    if row is None:
+        return False
+    if row[0] is None:
+        raise ValueError(f"finalize step {step.name}: table {step.table} does not exist")
+    conn.execute(step.statement)
+    return True
+
+
+def _done_slices(conn: psycopg.Connection, schema: str, table: str) -> set[str]:
+    rows = conn.execute(
+        "SELECT step FROM loader.finalize_slices "
+        "WHERE table_oid = to_regclass(format('%%I.%%I', %s::text, %s::text))::oid",
+        (schema, table),
+    ).fetchall()
+    return {str(step) for (step,) in rows}
+
+
+def forget_slices(conn: psycopg.Connection, schema: str) -> None:
+    """Drop the slice markers of a schema's tables (after its build), and those of tables that no
+    longer exist."""
+    conn.execute(
+        "DELETE FROM loader.finalize_slices WHERE table_oid IN (SELECT c.oid FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s) "
+        "OR NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = table_oid)",
+        (schema,),
+    )
 
 
 def _has_primary_key(conn: psycopg.Connection, schema: str, table: str) -> bool:

@@ -75,19 +75,30 @@ def test_every_statement_becomes_one_step_in_a_safe_order() -> None:
     assert by_name["releases_pkey"].weight == 100
 
 
-def test_the_api_structures_build_side_by_side_after_every_entity_key() -> None:
+def test_the_api_structures_build_side_by_side_after_the_keys_they_read() -> None:
     entity_script, api_script = read_sql("finalize_indexes.sql"), load_sql("api_structures")
     steps = plan_build(entity_script, ALL_TABLES, {"releases": 100}, RECORD_TABLE_OF, api_script)
     by_name = {step.name: step for step in steps}
-    entity_keys = {s.name for s in steps if s.kind == "primary_key" and s.table in ALL_TABLES}
     creates = {s.name for s in steps if s.kind == "create"}
     assert creates >= {"create_search_documents", "create_credit_roles", "create_search_words"}
-    # Each API table waits for every entity key, and for the API tables it reads, nothing else.
-    assert by_name["create_credit_roles"].after == entity_keys
-    assert by_name["create_search_documents"].after == entity_keys
-    assert by_name["create_search_words"].after == entity_keys | {"create_search_documents"}
-    # Its indexes build side by side after its key; ANALYZE waits for all of them.
-    assert by_name["search_documents_pkey"].after == {"create_search_documents"}
+    # A table filled by INSERTs is created empty, waiting for nothing; each fill waits for the
+    # keys of the entity tables it reads (a key build locks its table) and for its table.
+    assert by_name["create_credit_roles"].after == frozenset()
+    assert by_name["fill_credit_roles_releases"].after == {
+        "create_credit_roles",
+        "release_artists_pkey",
+        "release_track_artists_pkey",
+    }
+    # CREATE TABLE ... AS waits for the keys it reads and for every step of the API tables it
+    # reads (search_words reads search_documents: its create and all its fills).
+    assert by_name["create_release_playing_time"].after == {"release_tracks_pkey"}
+    document_fills = {s.name for s in steps if s.kind == "fill" and s.table == "search_documents"}
+    assert document_fills == {
+        f"fill_search_documents_{table}" for table in ("releases", "masters", "artists", "labels")
+    }
+    assert by_name["create_search_words"].after == document_fills | {"create_search_documents"}
+    # Its key after all its rows, its indexes side by side after its key; ANALYZE waits for all.
+    assert by_name["search_documents_pkey"].after == document_fills | {"create_search_documents"}
     document_indexes = {
         s.name for s in steps if s.kind == "index" and s.table == "search_documents"
     }
@@ -95,7 +106,7 @@ def test_the_api_structures_build_side_by_side_after_every_entity_key() -> None:
     assert all(by_name[n].after == {"search_documents_pkey"} for n in document_indexes)
     assert by_name["analyze_search_documents"].after == document_indexes | {"search_documents_pkey"}
     # The API steps go first among the ready ones: they are the build's longest chain.
-    assert by_name["create_search_documents"].weight == 100
+    assert by_name["fill_search_documents_releases"].weight == 100
 
 
 def test_plan_rejects_an_api_statement_it_does_not_understand() -> None:

@@ -2,21 +2,42 @@
 -- import schema (search_path = that schema, public) after the entity tables and their keys exist,
 -- so the swap brings them in with the month.
 --
+-- The three large tables (credit_roles, search_documents, release_facts) are created empty and
+-- filled by INSERT statements, each marked `-- finalize slices: <entity table>`. Run whole (this
+-- script as is: shared/queries/finalize.build_api_structures), each INSERT fills its part at
+-- once. The finalize (shared/loading/build_plan.py) runs each marked INSERT as several steps side
+-- by side, one per range of that entity table's ids: every `BETWEEN -9223372036854775808 AND 9223372036854775807`
+-- (every id) in the statement becomes that range. So such a statement must restrict by that
+-- range every table it reads per record (the record table and its child tables), and its rows
+-- for one record must depend on that record's rows only.
+--
 -- 1. credit_roles: every (release, credited artist, single role) of the extra credits of releases
 --    and tracks, with the bracketed detail dropped and combined roles split ("Producer, Mixed By
 --    [Assistant]" gives Producer and Mixed By). Normalizing once here keeps regular expressions
 --    out of the artist page and the user statistics.
 DROP TABLE IF EXISTS credit_roles;
 
-CREATE TABLE credit_roles AS
--- Roles are free text: bounded (varchar(200)) so the b-tree below can never hit the row limit.
+CREATE TABLE credit_roles (
+    release_id bigint,
+    artist_id bigint,
+    name text,
+    -- Roles are free text: bounded so the b-tree below can never hit the row limit.
+    role varchar(200)
+);
+
+-- finalize slices: releases
+INSERT INTO credit_roles
 SELECT DISTINCT c.release_id, c.artist_id, c.name, left(trim(part), 200)::varchar(200) AS role
 FROM (
     SELECT release_id, artist_id, name, regexp_replace(role, '\s*\[[^]]*\]', '', 'g') AS roles
-    FROM release_artists WHERE extra AND role IS NOT NULL
+    FROM release_artists
+    WHERE extra AND role IS NOT NULL
+        AND release_id BETWEEN -9223372036854775808 AND 9223372036854775807
     UNION ALL
     SELECT release_id, artist_id, name, regexp_replace(role, '\s*\[[^]]*\]', '', 'g')
-    FROM release_track_artists WHERE extra AND role IS NOT NULL
+    FROM release_track_artists
+    WHERE extra AND role IS NOT NULL
+        AND release_id BETWEEN -9223372036854775808 AND 9223372036854775807
 ) AS c
 CROSS JOIN LATERAL string_to_table(c.roles, ',') AS part
 WHERE trim(part) <> '';
@@ -58,26 +79,47 @@ ANALYZE master_years;
 --   title/subtitle: what is shown; search_text: folded text for trigram (typo) matching;
 --   tsv: weighted full-text vector (A title, B artists, C labels/catalog numbers/other names);
 --   year, decade, genres, styles, country, formats, labels: filters and facets.
+--   One INSERT per entity type, each ending in the same SELECT over its `documents`.
 DROP TABLE IF EXISTS search_documents;
 
-CREATE TABLE search_documents AS
+CREATE TABLE search_documents (
+    entity_type varchar(8) NOT NULL,
+    entity_id bigint NOT NULL,
+    title text,
+    subtitle text,
+    year integer,
+    decade integer,
+    genres text[],
+    styles text[],
+    country text,
+    formats text[],
+    labels text[],
+    master_id bigint,
+    title_key varchar(200),
+    search_text text,
+    tsv tsvector
+);
+
+-- finalize slices: releases
+INSERT INTO search_documents
 WITH release_artist_names AS (
     SELECT release_id, string_agg(coalesce(name, ''), ', ' ORDER BY sequence) AS artists
-    FROM release_artists WHERE NOT extra GROUP BY release_id
+    FROM release_artists
+    WHERE NOT extra AND release_id BETWEEN -9223372036854775808 AND 9223372036854775807
+    GROUP BY release_id
 ), release_format_names AS (
     SELECT release_id, array_agg(DISTINCT name) AS formats
-    FROM release_formats WHERE name IS NOT NULL GROUP BY release_id
+    FROM release_formats
+    WHERE name IS NOT NULL AND release_id BETWEEN -9223372036854775808 AND 9223372036854775807
+    GROUP BY release_id
 ), release_label_names AS (
     SELECT release_id,
         array_agg(DISTINCT name) FILTER (WHERE name IS NOT NULL) AS labels,
-        string_agg(coalesce(name, '') || ' ' || coalesce(catno, ''), ' ') AS label_text
-    FROM release_labels GROUP BY release_id
-), master_artist_names AS (
-    SELECT master_id, string_agg(coalesce(name, ''), ', ' ORDER BY sequence) AS artists
-    FROM master_artists GROUP BY master_id
-), artist_other_names AS (
-    SELECT artist_id, string_agg(name, ' ') AS names
-    FROM artist_name_variations GROUP BY artist_id
+        string_agg(coalesce(name, '') || ' ' || coalesce(catno, ''), ' ' ORDER BY sequence)
+            AS label_text
+    FROM release_labels
+    WHERE release_id BETWEEN -9223372036854775808 AND 9223372036854775807
+    GROUP BY release_id
 ), documents AS (
     SELECT 'release'::text AS entity_type, r.id AS entity_id, r.title, ra.artists AS subtitle,
         nullif(r.released_year, 0)::integer AS year, r.genres, r.styles, r.country,
@@ -87,21 +129,88 @@ WITH release_artist_names AS (
     LEFT JOIN release_artist_names AS ra ON ra.release_id = r.id
     LEFT JOIN release_format_names AS rf ON rf.release_id = r.id
     LEFT JOIN release_label_names AS rl ON rl.release_id = r.id
-    UNION ALL
-    SELECT 'master', m.id, m.title, ma.artists, nullif(m.year, 0), m.genres, m.styles, NULL,
-        coalesce(rf.formats, '{}'), '{}', m.id, NULL
+    WHERE r.id BETWEEN -9223372036854775808 AND 9223372036854775807
+)
+SELECT entity_type::varchar(8) AS entity_type, entity_id, title, subtitle, year,
+    (year / 10 * 10) AS decade, genres, styles,
+    country, formats, labels, master_id,
+    left(public.fold_text(coalesce(title, '')), 200)::varchar(200) AS title_key,
+    public.fold_text(left(coalesce(title, '') || ' ' || coalesce(subtitle, ''), 1000)) AS search_text,
+    setweight(to_tsvector('simple', public.fold_text(left(coalesce(title, ''), 2000))), 'A')
+        || setweight(to_tsvector('simple', public.fold_text(left(coalesce(subtitle, ''), 2000))), 'B')
+        || setweight(to_tsvector('simple', public.fold_text(left(coalesce(other_text, ''), 2000))), 'C')
+        AS tsv
+FROM documents;
+
+-- finalize slices: masters
+INSERT INTO search_documents
+WITH master_artist_names AS (
+    SELECT master_id, string_agg(coalesce(name, ''), ', ' ORDER BY sequence) AS artists
+    FROM master_artists
+    WHERE master_id BETWEEN -9223372036854775808 AND 9223372036854775807
+    GROUP BY master_id
+), documents AS (
+    -- The formats of the master's main release, looked up per master (a master's main release
+    -- can be any release, so no id range of releases applies).
+    SELECT 'master'::text AS entity_type, m.id AS entity_id, m.title, ma.artists AS subtitle,
+        nullif(m.year, 0) AS year, m.genres, m.styles, NULL::text AS country,
+        coalesce(rf.formats, '{}') AS formats, '{}'::text[] AS labels, m.id AS master_id,
+        NULL::text AS other_text
     FROM masters AS m
     LEFT JOIN master_artist_names AS ma ON ma.master_id = m.id
-    LEFT JOIN release_format_names AS rf ON rf.release_id = m.main_release_id
-    UNION ALL
-    SELECT 'artist', a.id, a.name, a.real_name, NULL, '{}', '{}', NULL, '{}', '{}', NULL,
-        an.names
+    LEFT JOIN LATERAL (
+        SELECT array_agg(DISTINCT name) AS formats
+        FROM release_formats WHERE release_id = m.main_release_id AND name IS NOT NULL
+    ) AS rf ON true
+    WHERE m.id BETWEEN -9223372036854775808 AND 9223372036854775807
+)
+SELECT entity_type::varchar(8) AS entity_type, entity_id, title, subtitle, year,
+    (year / 10 * 10) AS decade, genres, styles,
+    country, formats, labels, master_id,
+    left(public.fold_text(coalesce(title, '')), 200)::varchar(200) AS title_key,
+    public.fold_text(left(coalesce(title, '') || ' ' || coalesce(subtitle, ''), 1000)) AS search_text,
+    setweight(to_tsvector('simple', public.fold_text(left(coalesce(title, ''), 2000))), 'A')
+        || setweight(to_tsvector('simple', public.fold_text(left(coalesce(subtitle, ''), 2000))), 'B')
+        || setweight(to_tsvector('simple', public.fold_text(left(coalesce(other_text, ''), 2000))), 'C')
+        AS tsv
+FROM documents;
+
+-- finalize slices: artists
+INSERT INTO search_documents
+WITH artist_other_names AS (
+    SELECT artist_id, string_agg(name, ' ' ORDER BY sequence) AS names
+    FROM artist_name_variations
+    WHERE artist_id BETWEEN -9223372036854775808 AND 9223372036854775807
+    GROUP BY artist_id
+), documents AS (
+    SELECT 'artist'::text AS entity_type, a.id AS entity_id, a.name AS title,
+        a.real_name AS subtitle, NULL::integer AS year, '{}'::text[] AS genres,
+        '{}'::text[] AS styles, NULL::text AS country, '{}'::text[] AS formats,
+        '{}'::text[] AS labels, NULL::bigint AS master_id, an.names AS other_text
     FROM artists AS a
     LEFT JOIN artist_other_names AS an ON an.artist_id = a.id
-    UNION ALL
-    SELECT 'label', l.id, l.name, l.parent_label_name, NULL, '{}', '{}', NULL, '{}', '{}', NULL,
-        NULL
+    WHERE a.id BETWEEN -9223372036854775808 AND 9223372036854775807
+)
+SELECT entity_type::varchar(8) AS entity_type, entity_id, title, subtitle, year,
+    (year / 10 * 10) AS decade, genres, styles,
+    country, formats, labels, master_id,
+    left(public.fold_text(coalesce(title, '')), 200)::varchar(200) AS title_key,
+    public.fold_text(left(coalesce(title, '') || ' ' || coalesce(subtitle, ''), 1000)) AS search_text,
+    setweight(to_tsvector('simple', public.fold_text(left(coalesce(title, ''), 2000))), 'A')
+        || setweight(to_tsvector('simple', public.fold_text(left(coalesce(subtitle, ''), 2000))), 'B')
+        || setweight(to_tsvector('simple', public.fold_text(left(coalesce(other_text, ''), 2000))), 'C')
+        AS tsv
+FROM documents;
+
+-- finalize slices: labels
+INSERT INTO search_documents
+WITH documents AS (
+    SELECT 'label'::text AS entity_type, l.id AS entity_id, l.name AS title,
+        l.parent_label_name AS subtitle, NULL::integer AS year, '{}'::text[] AS genres,
+        '{}'::text[] AS styles, NULL::text AS country, '{}'::text[] AS formats,
+        '{}'::text[] AS labels, NULL::bigint AS master_id, NULL::text AS other_text
     FROM labels AS l
+    WHERE l.id BETWEEN -9223372036854775808 AND 9223372036854775807
 )
 SELECT entity_type::varchar(8) AS entity_type, entity_id, title, subtitle, year,
     (year / 10 * 10) AS decade, genres, styles,
@@ -151,20 +260,36 @@ ANALYZE search_words;
 --    roles (credit_roles can hold a pair twice, once per artist id).
 DROP TABLE IF EXISTS release_facts;
 
-CREATE TABLE release_facts AS
+CREATE TABLE release_facts (
+    release_id bigint NOT NULL,
+    master_id bigint,
+    year integer,
+    country text,
+    seconds bigint,
+    roles varchar[],
+    credit_roles varchar[],
+    credit_names text[]
+);
+
+-- finalize slices: releases
+INSERT INTO release_facts
 SELECT r.id AS release_id, r.master_id,
     coalesce(y.earliest_year, nullif(r.released_year, 0)) AS year,
     r.country, p.seconds, c.roles, c.credit_roles, c.credit_names
 FROM releases AS r
 LEFT JOIN master_years AS y ON y.master_id = r.master_id
-LEFT JOIN release_playing_time AS p ON p.release_id = r.id
+LEFT JOIN release_playing_time AS p ON p.release_id = r.id AND p.release_id BETWEEN -9223372036854775808 AND 9223372036854775807
 LEFT JOIN (
     SELECT release_id, array_agg(DISTINCT role) AS roles,
         array_agg(role ORDER BY role, name) AS credit_roles,
         array_agg(name ORDER BY role, name) AS credit_names
-    FROM (SELECT DISTINCT release_id, role, name FROM credit_roles WHERE name IS NOT NULL) AS d
+    FROM (
+        SELECT DISTINCT release_id, role, name FROM credit_roles
+        WHERE name IS NOT NULL AND release_id BETWEEN -9223372036854775808 AND 9223372036854775807
+    ) AS d
     GROUP BY release_id
-) AS c ON c.release_id = r.id;
+) AS c ON c.release_id = r.id
+WHERE r.id BETWEEN -9223372036854775808 AND 9223372036854775807;
 
 ALTER TABLE release_facts ADD PRIMARY KEY (release_id);
 ANALYZE release_facts;
