@@ -195,11 +195,12 @@ def _plan_api_tables(
 
     def reads(statement: str, own: str) -> frozenset[str]:
         """The steps a statement reading these tables waits for: the keys of the entity tables
-        it names (a key build locks its table) and the rows of the API tables it names."""
+        it names (a key build locks its table) and the rows (and key, if planned) of the API
+        tables it names."""
         named = {table for table in {*entity_keys, *ready} if _names(statement, table)}
         waits = {entity_keys[table] for table in named if table in entity_keys}
         for table in named - {own}:
-            waits |= ready.get(table, set())
+            waits |= ready.get(table, set()) | ({keyed[table]} if table in keyed else set())
         return frozenset(waits)
 
     for statement, sliced_by in annotated_statements(script):

@@ -187,6 +187,14 @@ def finalize_month(
     )
 
 
+def planned_steps(conn: psycopg.Connection, schema: str) -> list[BuildStep]:
+    """The build steps of a loaded month as finalize_month plans them (for tests, benchmarks)."""
+    with conn.transaction():
+        set_search_path(conn, schema)
+        _, id_ranges = _row_counts(conn)
+        return month_build_plan(_table_sizes(conn, schema), id_ranges)
+
+
 def month_build_plan(
     weights: dict[str, int], id_ranges: dict[str, tuple[int, int, int]]
 ) -> list[BuildStep]:
