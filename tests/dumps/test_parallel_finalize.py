@@ -89,14 +89,17 @@ def test_the_api_structures_build_side_by_side_after_the_keys_they_read() -> Non
         "release_artists_pkey",
         "release_track_artists_pkey",
     }
-    # CREATE TABLE ... AS waits for the keys it reads and for every step of the API tables it
-    # reads (search_words reads search_documents: its create and all its fills).
+    # CREATE TABLE ... AS waits for the keys it reads and for the rows and key of the API tables
+    # it reads (search_words reads search_documents: its create, all its fills, its key).
     assert by_name["create_release_playing_time"].after == {"release_tracks_pkey"}
     document_fills = {s.name for s in steps if s.kind == "fill" and s.table == "search_documents"}
     assert document_fills == {
         f"fill_search_documents_{table}" for table in ("releases", "masters", "artists", "labels")
     }
-    assert by_name["create_search_words"].after == document_fills | {"create_search_documents"}
+    assert by_name["create_search_words"].after == document_fills | {
+        "create_search_documents",
+        "search_documents_pkey",
+    }
     # Its key after all its rows, its indexes side by side after its key; ANALYZE waits for all.
     assert by_name["search_documents_pkey"].after == document_fills | {"create_search_documents"}
     document_indexes = {

@@ -32,7 +32,7 @@ def test_bookkeeping_tables_exist(settings: Settings) -> None:
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'loader'"
             ).fetchall()
         }
-    assert names == {"months", "chunks", "quarantine", "unknown_elements"}
+    assert names == {"months", "chunks", "quarantine", "unknown_elements", "finalize_slices"}
 
 
 def _columns(conn: psycopg.Connection, schema: str) -> dict[str, set[str]]:
