@@ -35,6 +35,9 @@ _PRIMARY_KEY = re.compile(r"^ALTER TABLE (\w+) ADD PRIMARY KEY ", re.IGNORECASE)
 _INDEX = re.compile(r"^CREATE (?:UNIQUE )?INDEX (\w+)\s+ON (\w+)\s", re.IGNORECASE)
 _CREATE_TABLE_AS = re.compile(r"^CREATE TABLE (\w+) AS\s", re.IGNORECASE)
 _CREATE_TABLE = re.compile(r"^CREATE TABLE (\w+)\s*\(", re.IGNORECASE)
+_PRIMARY_KEY_USING_INDEX = re.compile(
+    r"^ALTER TABLE (\w+)\s+ADD CONSTRAINT \w+\s+PRIMARY KEY USING INDEX \w+$", re.IGNORECASE
+)
 _INSERT = re.compile(r"^INSERT INTO (\w+)\s", re.IGNORECASE)
 _SLICES = re.compile(r"^--\s*finalize slices:\s*(\w+)\s*$", re.IGNORECASE)
 
@@ -232,6 +235,16 @@ def _plan_api_tables(
             steps += fills
             ready[table] |= {fill.name for fill in fills}
             last[table] = set(ready[table])
+            continue
+        if (match := _PRIMARY_KEY_USING_INDEX.match(statement)) and match.group(1) in ready:
+            # The key's unique index was built beside the other indexes (a step of its own);
+            # making it the key only takes a moment, but under a lock that would queue behind
+            # the index builds, so after all of them.
+            table = match.group(1)
+            name = f"{table}_primary_key"
+            after = frozenset(last[table])
+            steps.append(BuildStep(name, "primary_key", table, statement, after, weight))
+            last[table] = {name}
             continue
         match = (
             _PRIMARY_KEY.match(statement) or _INDEX.match(statement) or _ANALYZE.match(statement)

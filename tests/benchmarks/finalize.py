@@ -21,11 +21,10 @@ from typing import Any
 
 import psycopg
 
-from shared.dumps.tables import ALL_TABLES, RECORD_TABLE_OF
 from shared.loading import finalize_month
-from shared.loading.build_plan import plan_build
-from shared.loading.schema import read_sql
-from shared.queries import load_sql
+from shared.loading.build_plan import BuildStep
+from shared.loading.finalize import planned_steps
+from shared.loading.schema import SERVED_SCHEMA
 from shared.settings import get_settings, load_settings
 from tests.benchmarks._report import write_section
 from tests.benchmarks.dumps import ENTITIES, _create_database, _drop_database, _dump_file, _run
@@ -102,9 +101,11 @@ def _finalize(url: str, chunks: dict[str, int], sessions: int) -> dict[str, Any]
         result = finalize_month(
             conn, MONTH, expected_chunks=chunks, settings=settings, sessions=sessions
         )
+        # The same plan as the finalize's (same rows, so the same slices).
+        steps = planned_steps(conn, SERVED_SCHEMA)
     seconds = {key: round(value, 2) for key, value in result.seconds.items()}
     slowest = sorted(result.build_steps.items(), key=lambda item: -item[1])[:8]
-    chain = _longest_chain(result.build_steps)
+    chain = _longest_chain(steps, result.build_steps)
     return {
         **seconds,
         "rows": int(rows),
@@ -115,16 +116,11 @@ def _finalize(url: str, chunks: dict[str, int], sessions: int) -> dict[str, Any]
     }
 
 
-def _longest_chain(step_seconds: dict[str, float]) -> list[tuple[str, float]]:
+def _longest_chain(
+    steps: list[BuildStep], step_seconds: dict[str, float]
+) -> list[tuple[str, float]]:
     """The longest chain of dependent steps (its steps in order, with their seconds): the build's
     duration with unlimited sessions and cores. Steps a resumed build skipped count as 0 s."""
-    steps = plan_build(
-        read_sql("finalize_indexes.sql"),
-        ALL_TABLES,
-        {},
-        RECORD_TABLE_OF,
-        load_sql("api_structures"),
-    )
     finish: dict[str, float] = {}
     previous: dict[str, str | None] = {}
     for step in steps:  # plan_build lists every step after the steps it waits for

@@ -89,25 +89,35 @@ def test_the_api_structures_build_side_by_side_after_the_keys_they_read() -> Non
         "release_artists_pkey",
         "release_track_artists_pkey",
     }
-    # CREATE TABLE ... AS waits for the keys it reads and for the rows and key of the API tables
-    # it reads (search_words reads search_documents: its create, all its fills, its key).
-    assert by_name["create_release_playing_time"].after == {"release_tracks_pkey"}
+    # CREATE TABLE ... AS waits for the keys it reads and for the rows (and a key built by ADD
+    # PRIMARY KEY) of the API tables it reads: search_words reads search_documents, its create
+    # and all its fills.
     document_fills = {s.name for s in steps if s.kind == "fill" and s.table == "search_documents"}
     assert document_fills == {
         f"fill_search_documents_{table}" for table in ("releases", "masters", "artists", "labels")
     }
-    assert by_name["create_search_words"].after == document_fills | {
-        "create_search_documents",
-        "search_documents_pkey",
+    rows = document_fills | {"create_search_documents"}
+    assert by_name["create_search_words"].after == rows
+    assert by_name["fill_release_facts_releases"].after == {
+        "create_release_facts",
+        "create_release_playing_time",
+        "release_playing_time_pkey",
+        "create_master_years",
+        "master_years_pkey",
+        "releases_pkey",
+        "create_credit_roles",
+        "fill_credit_roles_releases",
     }
-    # Its key after all its rows, its indexes side by side after its key; ANALYZE waits for all.
-    assert by_name["search_documents_pkey"].after == document_fills | {"create_search_documents"}
+    # The key's unique index and the other indexes build side by side after all the rows; the
+    # index becomes the key after all of them; ANALYZE last.
     document_indexes = {
         s.name for s in steps if s.kind == "index" and s.table == "search_documents"
     }
-    assert len(document_indexes) >= 6
-    assert all(by_name[n].after == {"search_documents_pkey"} for n in document_indexes)
-    assert by_name["analyze_search_documents"].after == document_indexes | {"search_documents_pkey"}
+    assert len(document_indexes) >= 6 and "search_documents_pkey" in document_indexes
+    assert all(by_name[n].after == rows for n in document_indexes)
+    assert by_name["search_documents_primary_key"].kind == "primary_key"
+    assert by_name["search_documents_primary_key"].after == rows | document_indexes
+    assert by_name["analyze_search_documents"].after == {"search_documents_primary_key"}
     # The API steps go first among the ready ones: they are the build's longest chain.
     assert by_name["fill_search_documents_releases"].weight == 100
 

@@ -245,6 +245,14 @@ def test_sliced_build_gives_the_whole_scripts_rows_on_the_samples(
     sliced = snapshot(conn, "discogs")
     assert sliced["counts"]["search_documents"] == 4000
     assert sliced["counts"]["credit_roles"] > 0 and sliced["counts"]["search_words"] > 0
+    # The key is the one ADD PRIMARY KEY would make (its index built beside the others).
+    key = ("search_documents", "search_documents_pkey", "p", "PRIMARY KEY (entity_type, entity_id)")
+    assert key in sliced["catalog"]["constraints"]
+    assert (
+        "search_documents_pkey",
+        "CREATE UNIQUE INDEX search_documents_pkey ON Ssearch_documents "
+        "USING btree (entity_type, entity_id)",
+    ) in sliced["catalog"]["indexes"]
     assert sliced == whole_script_snapshot(conn, "discogs")
     # The markers of a finished build are gone.
     assert conn.execute("SELECT count(*) FROM loader.finalize_slices").fetchone()[0] == 0

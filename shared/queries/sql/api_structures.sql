@@ -223,7 +223,10 @@ SELECT entity_type::varchar(8) AS entity_type, entity_id, title, subtitle, year,
         AS tsv
 FROM documents;
 
-ALTER TABLE search_documents ADD PRIMARY KEY (entity_type, entity_id);
+-- The key's index is built like the others, side by side with them, and then made the key (a
+-- catalog change: the columns are NOT NULL already), instead of an ADD PRIMARY KEY that locks the
+-- table while it builds, so the indexes would have to wait for it.
+CREATE UNIQUE INDEX search_documents_pkey ON search_documents (entity_type, entity_id);
 CREATE INDEX search_documents_tsv ON search_documents USING gin (tsv);
 CREATE INDEX search_documents_trgm ON search_documents USING gin (search_text gin_trgm_ops);
 CREATE INDEX search_documents_genres ON search_documents USING gin (genres);
@@ -241,6 +244,8 @@ CREATE INDEX search_documents_year_desc
 CREATE INDEX search_documents_title_sort ON search_documents (title_key, entity_type, entity_id);
 CREATE INDEX search_documents_title_tsv
     ON search_documents USING gin (to_tsvector('simple', title_key::text));
+ALTER TABLE search_documents ADD CONSTRAINT search_documents_pkey
+    PRIMARY KEY USING INDEX search_documents_pkey;
 ANALYZE search_documents;
 
 -- 4. search_words: the vocabulary of the search documents (each lexeme once, with how many
