@@ -343,7 +343,7 @@ def statement(query: SearchQuery, text: _Text | None, mode: Mode = "text") -> St
         sql.SQL("discogs.search_documents AS d WHERE {} LIMIT %(probe)s").format(filters)
     )
     if text is not None and query.sort == "relevance":
-        candidates = _candidates(text, f, filters, params)
+        candidates = _candidates(text, f, match, filters, params)
         broad_page = scored(
             sql.SQL(
                 "discogs.search_documents AS d JOIN ({}) AS c USING (entity_type, entity_id)"
@@ -410,13 +410,20 @@ _COUNTS = sql.SQL(
 
 
 def _candidates(
-    text: _Text, f: _Filters, filters: sql.Composable, params: dict[str, Any]
+    text: _Text,
+    f: _Filters,
+    match: list[sql.Composable],
+    filters: sql.Composable,
+    params: dict[str, Any],
 ) -> sql.Composable:
     """The documents a broad query ranks besides `m` (the first BROAD_ABOVE + 1 matches): the
     first BROAD_ABOVE exact (folded) titles and the first BROAD_ABOVE documents with every word
     of the query in their title, each satisfying the query and all filters; so exact titles
     still come first and title matches next. Both are scans of the search index on their own
-    keys (`x:`, `w:`) with the filters' keys."""
+    keys (`x:`, `w:`) and the filters' keys. The title words' scan leaves the full-text match
+    to the rows it reads (the OFFSET 0 fence): a common title word's documents nearly all match
+    the query anyway, and intersecting its long posting list with the query's in the index costs
+    several times more than reading the first BROAD_ABOVE rows."""
     legs = [
         sql.SQL(
             "(SELECT entity_type, entity_id FROM discogs.search_documents AS d"
@@ -424,17 +431,21 @@ def _candidates(
         ).format(filters)
     ]
     if text.title_words:
-        words = []
+        inner = list(f.keys)
         for n, group in enumerate(text.title_words):
             params[f"title_words_{n}"] = group
-            words.append(
+            inner.append(
                 sql.SQL("d.filter_keys && %({})s::text[]").format(sql.SQL(f"title_words_{n}"))
             )
+        outer = match + f.rest
         legs.append(
             sql.SQL(
-                "(SELECT entity_type, entity_id FROM discogs.search_documents AS d"
-                " WHERE {} AND {} LIMIT %(broad_above)s)"
-            ).format(sql.SQL(" AND ").join(words), filters)
+                "(SELECT entity_type, entity_id FROM (SELECT * FROM discogs.search_documents AS d"
+                "  WHERE {} OFFSET 0) AS d WHERE {} LIMIT %(broad_above)s)"
+            ).format(
+                sql.SQL(" AND ").join(inner),
+                sql.SQL(" AND ").join(outer) if outer else sql.SQL("TRUE"),
+            )
         )
     return sql.SQL(" UNION ").join(legs) + sql.SQL(" EXCEPT SELECT entity_type, entity_id FROM m")
 
