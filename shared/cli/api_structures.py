@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 from shared.db.connection import connect
@@ -13,10 +14,10 @@ from shared.settings import get_settings
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
-        "Rebuild the API structures of the served month in place, in one transaction (the API's"
-        " reads wait until it commits: minutes at full size). Needed once after an upgrade whose search or"
-        " statistics structures changed, for a month built before it; each month's ingestion"
-        " builds them anyway."
+        "Rebuild the API structures of the served month in place, in one transaction (the"
+        " API's reads wait until it commits: minutes at full size). Needed once after an"
+        " upgrade whose search or statistics structures changed, for a month built before it;"
+        " each month's ingestion builds them anyway."
     )
 
 
@@ -24,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     settings = get_settings()
     with connect(settings, autocommit=True) as conn:
         if not dump_served(conn):
-            print("error: no dump month is served", flush=True)
+            print("error: no dump month is served", file=sys.stderr)
             return 1
         started = time.perf_counter()
         build_api_structures(conn)

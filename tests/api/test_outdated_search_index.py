@@ -34,3 +34,18 @@ def test_an_outdated_search_index_is_a_503_until_rebuilt(api, db, database_url):
     assert "rebuilt" in done.stdout
     after = api.ok("search", {"q": "the", "genre": "Electronic"})
     assert after["items"] == before["items"] and after["total"] == before["total"]
+
+
+def test_rebuilding_without_a_served_month_is_a_clear_error(db, database_url):
+    db.execute("DROP SCHEMA discogs CASCADE")
+    db.commit()
+    done = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "api-structures"],
+        env={**os.environ, "DATABASE_URL": database_url},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1 and "no dump month is served" in done.stderr
