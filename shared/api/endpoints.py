@@ -73,6 +73,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             200: ("Ranked hits, next cursor and facets", models.SearchResponse),
             400: ("Invalid parameters or cursor", None),
             404: ("username never synced", None),
+            503: (
+                "The database is unavailable (see Retry-After), or the served month's search"
+                " index was built by an older version (rebuild: python -m shared.cli"
+                " api-structures)",
+                None,
+            ),
         },
     ),
     Endpoint(

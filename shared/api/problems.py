@@ -112,6 +112,15 @@ def database_unavailable() -> ApiError:
     )
 
 
+def search_index_outdated() -> ApiError:
+    return ApiError(
+        503,
+        "the served month's search index was built by an older version of cratedigger;"
+        " rebuild it with `python -m shared.cli api-structures` (the next month's ingestion"
+        " also brings it)",
+    )
+
+
 def invalid_input(
     exc: ValidationError, *, name: Callable[[tuple[int | str, ...]], str], unknown: str, what: str
 ) -> ApiError:

@@ -38,7 +38,13 @@ from shared.api.params import (
     parse_params,
     parse_username,
 )
-from shared.api.problems import ApiError, bad_request, database_unavailable, not_found
+from shared.api.problems import (
+    ApiError,
+    bad_request,
+    database_unavailable,
+    not_found,
+    search_index_outdated,
+)
 from shared.queries import account, entities, search, stats, user_stats_store
 from shared.queries.served import search_state
 from shared.settings import get_settings
@@ -75,7 +81,9 @@ def _search(request: ApiRequest, conn: psycopg.Connection) -> tuple[Any, CacheKi
     if p.username and (p.in_collection is not None or p.in_wantlist is not None):
         username = _user(conn, p.username)[0]
     kind = CacheKind.ACCOUNT if username else None
-    available, dump_date = search_state(conn)
+    available, current, dump_date = search_state(conn)
+    if available and not current:
+        raise search_index_outdated()
     if not available:
         return models.SearchResponse(
             items=[],

@@ -14,6 +14,7 @@ COMMANDS = {
     "load": "shared.cli.load",
     "generate": "shared.cli.generate",
     "sync": "shared.cli.sync",
+    "api-structures": "shared.cli.api_structures",
 }
 
 

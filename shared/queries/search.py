@@ -105,33 +105,86 @@ def _descending(query: SearchQuery) -> bool:
     return query.sort in ("relevance", "-year", "-title")
 
 
-def _conditions(query: SearchQuery) -> tuple[list[sql.Composable], dict[str, Any]]:
-    where: list[sql.Composable] = []
-    params: dict[str, Any] = {}
-    if query.type:
-        where.append(sql.SQL("d.entity_type = %(type)s"))
-        params["type"] = query.type
-    for name, column in (("genre", "genres"), ("style", "styles"), ("format", "formats")):
-        value = getattr(query, name)
-        if value is not None:
-            where.append(
-                sql.SQL("d.{} @> ARRAY[{}]::text[]").format(
-                    sql.Identifier(column), sql.Placeholder(name)
-                )
-            )
-            params[name] = value
-    if query.label is not None:
-        where.append(sql.SQL("d.labels @> ARRAY[%(label)s]::text[]"))
-        params["label"] = query.label
+# Which entity types carry each filterable attribute (the documents of api_structures.sql): a
+# filter without `type` matches the keys of every type that has the attribute.
+_KEY_TYPES: dict[str, tuple[str, ...]] = {
+    "g": ("release", "master"),
+    "s": ("release", "master"),
+    "f": ("release", "master"),
+    "l": ("release",),
+    "c": ("release",),
+    "d": ("release", "master"),
+}
+_MAX_DECADES = 6  # a wider year range narrows too little to be worth its keys
+
+
+@dataclass
+class _Filters:
+    """A query's filters as SQL conditions on `d`: `keys` on the filter keys (answered by the
+    search index together with the full-text condition), `rest` checked on the rows."""
+
+    keys: list[sql.Composable] = field(default_factory=list)
+    rest: list[sql.Composable] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def _filters(query: SearchQuery) -> _Filters:
+    """The filters as conditions. Equality filters are filter keys (`<type>:<g|s|f|l|c|d>:<value>`,
+    `t:<type>`; see api_structures.sql) so that one scan of the combined index (tsv, filter_keys)
+    intersects them with the full-text match, instead of one bitmap per filter ANDed after each
+    was read whole. The year range also narrows by decade keys and stays exact on the rows."""
+    f = _Filters()
+    types = (query.type,) if query.type else None
+    required: list[sql.Composable] = []  # keys a document must all have (with `type`)
+    values = (
+        ("g", "genre", query.genre),
+        ("s", "style", query.style),
+        ("f", "format", query.format),
+        ("l", "label", query.label),
+    )
+    for code, name, value in values:
+        if value is None:
+            continue
+        f.params[name] = value
+        keyed = [
+            sql.SQL("{} || %({})s").format(sql.Literal(f"{t}:{code}:"), sql.SQL(name))
+            for t in (types or _KEY_TYPES[code])
+        ]
+        if types:
+            required += keyed
+        else:
+            f.keys.append(sql.SQL("d.filter_keys && ARRAY[{}]").format(sql.SQL(", ").join(keyed)))
     if query.country is not None:
-        where.append(sql.SQL("lower(d.country) = lower(%(country)s)"))
-        params["country"] = query.country
+        f.params["country"] = query.country
+        keyed = [
+            sql.SQL("{} || lower(%(country)s)").format(sql.Literal(f"{t}:c:"))
+            for t in (types or _KEY_TYPES["c"])
+        ]
+        if types:
+            required += keyed
+        else:
+            f.keys.append(sql.SQL("d.filter_keys && ARRAY[{}]").format(sql.SQL(", ").join(keyed)))
+    if types and not required:
+        required.append(sql.Literal(f"t:{query.type}"))
+    if required:
+        f.keys.append(sql.SQL("d.filter_keys @> ARRAY[{}]").format(sql.SQL(", ").join(required)))
+    if query.type:
+        # also as a column condition: the ordered walks of a broad query use the indexes that
+        # start with entity_type
+        f.rest.append(sql.SQL("d.entity_type = %(type)s"))
+        f.params["type"] = query.type
+    decades = _decades(query.year_from, query.year_to)
+    if decades:
+        f.keys.append(sql.SQL("d.filter_keys && %(decades)s::text[]"))
+        f.params["decades"] = [
+            f"{t}:d:{decade}" for t in (types or _KEY_TYPES["d"]) for decade in decades
+        ]
     if query.year_from is not None:
-        where.append(sql.SQL("d.year >= %(year_from)s"))
-        params["year_from"] = query.year_from
+        f.rest.append(sql.SQL("d.year >= %(year_from)s"))
+        f.params["year_from"] = query.year_from
     if query.year_to is not None:
-        where.append(sql.SQL("d.year <= %(year_to)s"))
-        params["year_to"] = query.year_to
+        f.rest.append(sql.SQL("d.year <= %(year_to)s"))
+        f.params["year_to"] = query.year_to
     for flag, table in (
         (query.in_collection, "collection_items"),
         (query.in_wantlist, "wantlist_items"),
@@ -145,60 +198,50 @@ def _conditions(query: SearchQuery) -> tuple[list[sql.Composable], dict[str, Any
             "SELECT r.master_id FROM account.{t} AS a JOIN discogs.releases AS r "
             "ON r.id = a.release_id WHERE a.username = %(username)s AND a.removed_at IS NULL)))"
         ).format(t=sql.Identifier(table))
-        where.append(member if flag else sql.SQL("NOT {}").format(member))
-        params["username"] = query.username
-    return where, params
+        f.rest.append(member if flag else sql.SQL("NOT {}").format(member))
+        f.params["username"] = query.username
+    return f
 
 
-def _fold(conn: psycopg.Connection, text: str) -> tuple[str, str]:
+def _decades(year_from: int | None, year_to: int | None) -> list[int]:
+    """The decades a closed year range touches, when few enough to narrow the search."""
+    if year_from is None or year_to is None or year_to < year_from:
+        return []
+    first, last = year_from // 10 * 10, year_to // 10 * 10
+    if (last - first) // 10 + 1 > _MAX_DECADES:
+        return []
+    return list(range(first, last + 1, 10))
+
+
+@dataclass(frozen=True)
+class _Text:
+    """The folded query and what it matches by: its tsquery, the filter keys of its words as
+    title words (`w:`) and of it as a whole title (`x:`)."""
+
+    folded: str
+    tsquery: str
+    title_words: list[list[str]]  # every group must have one of its words in the title
+    title_key: str
+
+
+def _fold(conn: psycopg.Connection, text: str) -> _Text:
     row = conn.execute(
         "SELECT public.fold_text(%(q)s),"
-        " websearch_to_tsquery('simple', public.fold_text(%(q)s))::text",
+        " websearch_to_tsquery('simple', public.fold_text(%(q)s))::text,"
+        " ARRAY(SELECT 'w:' || w FROM unnest(tsvector_to_array("
+        "  to_tsvector('simple', public.fold_text(%(q)s)))) AS w),"
+        " 'x:' || md5(left(public.fold_text(%(q)s), 200))",
         {"q": text},
     ).fetchone()
     assert row is not None
-    return row[0], row[1]
-
-
-def _found(conn: psycopg.Connection, where: list[sql.Composable], params: dict[str, Any]) -> int:
-    """How many documents the full-text query finds under the filters, counted up to
-    what the choice of matching mode (FUZZY_BELOW) and of a broad query (BROAD_ABOVE) need."""
-    match = sql.SQL("d.tsv @@ %(tsq)s::tsquery")
-    return _count_up_to(conn, [match, *where], params, max(FUZZY_BELOW, BROAD_ABOVE + 1))
-
-
-def _count_up_to(
-    conn: psycopg.Connection, where: list[sql.Composable], params: dict[str, Any], limit: int
-) -> int:
-    """How many documents match, counted up to `limit` (the scan stops there)."""
-    filters = sql.SQL(" AND ").join(where) if where else sql.SQL("TRUE")
-    row = conn.execute(
-        sql.SQL(
-            "SELECT count(*) FROM (SELECT 1 FROM discogs.search_documents AS d WHERE {}"
-            " LIMIT %(count_limit)s) AS found"
-        ).format(filters),
-        {**params, "count_limit": limit},
-    ).fetchone()
-    return int(row[0]) if row else 0
-
-
-def _estimate(conn: psycopg.Connection, filters: sql.Composable, params: dict[str, Any]) -> int:
-    """The planner's estimate of how many documents match (statistics of the month's ANALYZE:
-    the most common lexemes and values), for the total of a broad query."""
-    row = conn.execute(
-        sql.SQL(
-            "EXPLAIN (FORMAT JSON) SELECT 1 FROM discogs.search_documents AS d WHERE {}"
-        ).format(filters),
-        params,
-    ).fetchone()
-    return int(row[0][0]["Plan"]["Plan Rows"]) if row else 0
+    return _Text(row[0], row[1], [[word] for word in row[2]], row[3])
 
 
 def _lexeme(word: str) -> str:
     return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def _corrected(conn: psycopg.Connection, folded: str) -> str | None:
+def _corrected(conn: psycopg.Connection, text: _Text) -> _Text | None:
     """The query with each word replaced by the words of the served month's vocabulary that are
     most similar to it (trigram similarity on `search_words`, a small table): `midnigth fever`
     becomes `('midnight' | ...) & ('fever' | ...)`. Words with no similar word are dropped."""
@@ -210,31 +253,39 @@ def _corrected(conn: psycopg.Connection, folded: str) -> str | None:
         " CROSS JOIN LATERAL (SELECT word FROM discogs.search_words WHERE word %% t.w"
         "  ORDER BY similarity(word, t.w) DESC, ndoc DESC, word LIMIT %(alternatives)s) AS s"
         " WHERE t.n <= 10 ORDER BY t.n",
-        {"qn": folded, "alternatives": ALTERNATIVES},
+        {"qn": text.folded, "alternatives": ALTERNATIVES},
     ).fetchall()
     groups: dict[int, list[str]] = {}
     for n, word in rows:
-        groups.setdefault(n, []).append(_lexeme(word))
+        groups.setdefault(n, []).append(word)
     if not groups:
         return None
-    return " & ".join("(" + " | ".join(words) + ")" for words in groups.values())
+    tsquery = " & ".join(
+        "(" + " | ".join(_lexeme(w) for w in words) + ")" for words in groups.values()
+    )
+    title_words = [["w:" + w for w in words] for words in groups.values()]
+    return _Text(text.folded, tsquery, title_words, text.title_key)
+
+
+Mode = Literal["text", "fuzzy"]
 
 
 @dataclass(frozen=True)
-class Statements:
+class Statement:
     """The one statement of a search page, with its parameters.
 
-    A first page with facets runs ONE statement: the matching set is computed once (its index
-    scans, rechecks and scores are the expensive part), then both the page and the facet counts
-    are taken from it. Rows come back tagged: `hit` rows in page order, `facet` rows, `total`.
+    It reads the first BROAD_ABOVE + 1 matching documents once (`m`: one scan of the search
+    index, the expensive part) and takes from them the page, the facet counts and the count, as
+    rows tagged `hit` (with their ordinal), `facet` and `total`. When more than BROAD_ABOVE
+    documents match, the page comes instead from bounded ranking candidates (relevance) or an
+    ordered walk of the sort key's index (other sorts), and `m` is the facets' sample; which
+    branch runs is decided inside the statement by the count, so nothing is scanned twice.
     """
 
     statement: sql.Composable
     params: dict[str, Any]
     with_facets: bool
-    # A broad query's first page: facet counts over a sample, and the filters for the estimate.
-    sample_facets: sql.Composable | None = None
-    filters: sql.Composable | None = None
+    filters: sql.Composable  # the whole match condition, for the broad total's estimate
 
 
 _COLUMNS = (
@@ -243,102 +294,104 @@ _COLUMNS = (
 )
 
 
-def build(conn: psycopg.Connection, query: SearchQuery) -> Statements:
-    """The statement `search` runs (also used to EXPLAIN it in the benchmark)."""
-    where, params = _conditions(query)
-    fuzzy = False
-    counted = None  # matching documents up to BROAD_ABOVE + 1, when already known
-    if query.q:
-        params["qn"], params["tsq"] = _fold(conn, query.q)
-        counted = _found(conn, where, params)
-        fuzzy = counted < FUZZY_BELOW
-        if fuzzy:
-            corrected = _corrected(conn, params["qn"])
-            counted = _found(conn, where, {**params, "tsq": corrected}) if corrected else 0
-            if corrected and counted >= FUZZY_BELOW:
-                params["tsq"], fuzzy = corrected, False
-        if fuzzy:
-            counted = None  # trigram matches join in: counted below
-            where.append(sql.SQL("(d.tsv @@ %(tsq)s::tsquery OR %(qn)s <%% d.search_text)"))
+def statement(query: SearchQuery, text: _Text | None, mode: Mode = "text") -> Statement:
+    """The statement of one search page for a query, its folded text and matching mode."""
+    f = _filters(query)
+    params = dict(f.params)
+    match: list[sql.Composable] = []
+    if text is None:
+        score = sql.SQL("NULL::float8")
+    else:
+        params["qn"], params["tsq"], params["title_key"] = text.folded, text.tsquery, text.title_key
+        exact = sql.SQL("CASE WHEN d.title_key = left(%(qn)s, 200) THEN 2 ELSE 0 END")
+        if mode == "fuzzy":
+            match.append(sql.SQL("(d.tsv @@ %(tsq)s::tsquery OR %(qn)s <%% d.search_text)"))
             score = sql.SQL(
-                "(CASE WHEN d.title_key = left(%(qn)s, 200) THEN 2 ELSE 0 END"
-                " + CASE WHEN d.tsv @@ %(tsq)s::tsquery"
+                "({exact} + CASE WHEN d.tsv @@ %(tsq)s::tsquery"
                 "   THEN ts_rank(d.tsv, %(tsq)s::tsquery) ELSE 0 END"
                 " + word_similarity(%(qn)s, d.title_key)"
                 " + 0.5 * word_similarity(%(qn)s, d.search_text))::float8"
-            )
+            ).format(exact=exact)
         else:
-            where.append(sql.SQL("d.tsv @@ %(tsq)s::tsquery"))
-            score = sql.SQL(
-                "(CASE WHEN d.title_key = left(%(qn)s, 200) THEN 2 ELSE 0 END"
-                " + 1 + ts_rank(d.tsv, %(tsq)s::tsquery))::float8"
+            match.append(sql.SQL("d.tsv @@ %(tsq)s::tsquery"))
+            score = sql.SQL("({exact} + 1 + ts_rank(d.tsv, %(tsq)s::tsquery))::float8").format(
+                exact=exact
             )
-    else:
-        score = sql.SQL("NULL::float8")
-    filters = sql.SQL(" AND ").join(where) if where else sql.SQL("TRUE")
+    conditions = match + f.keys + f.rest
+    filters = sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("TRUE")
+    # enough to tell a broad query (BROAD_ABOVE) and a rare one (FUZZY_BELOW) apart
+    params["probe"] = max(BROAD_ABOVE + 1, FUZZY_BELOW)
     params["broad_above"] = BROAD_ABOVE
-    if counted is None:
-        counted = _count_up_to(conn, where, params, BROAD_ABOVE + 1)
-    broad = counted > BROAD_ABOVE
+    params["limit"] = query.limit + 1
+    params["facet_limit"] = FACET_LIMIT
     direction = sql.SQL("DESC" if _descending(query) else "ASC")
+    order = sql.SQL("sort_key {dir}, entity_type {dir}, entity_id {dir}").format(dir=direction)
     page_filter = sql.SQL("TRUE")
     if query.after is not None:
         page_filter = sql.SQL("(sort_key, entity_type, entity_id) {} (%(k)s, %(t)s, %(i)s)").format(
             sql.SQL("<" if _descending(query) else ">")
         )
         params["k"], params["t"], params["i"] = query.after
-    params["limit"] = query.limit + 1
-    source = sql.SQL("discogs.search_documents AS d WHERE {filters}").format(filters=filters)
-    if broad and query.q and not fuzzy and query.sort == "relevance":
-        source = sql.SQL(
-            "discogs.search_documents AS d JOIN ({candidates}) AS c USING (entity_type, entity_id)"
-        ).format(candidates=_candidates(filters))
-    matched = sql.SQL(
-        "SELECT {columns}, decade, {key} AS sort_key"
-        " FROM (SELECT d.*, {score} AS score FROM {source}) AS d"
-    ).format(columns=sql.SQL(_COLUMNS), key=_sort_key(query), score=score, source=source)
-    order = sql.SQL("sort_key {dir}, entity_type {dir}, entity_id {dir}").format(dir=direction)
-    with_facets = query.facets and query.after is None
-    if broad:
-        statement = sql.SQL(
-            "SELECT 'hit', {columns}, sort_key FROM ({matched}) AS m WHERE {page_filter}"
-            " ORDER BY {order} LIMIT %(limit)s"
-        ).format(columns=sql.SQL(_COLUMNS), matched=matched, page_filter=page_filter, order=order)
-        params["facet_limit"] = FACET_LIMIT
-        sample = sql.SQL(
-            "SELECT genres, styles, decade, formats, country"
-            " FROM discogs.search_documents AS d WHERE {filters} LIMIT %(broad_above)s"
-        ).format(filters=filters)
-        return Statements(
-            statement,
-            params,
-            with_facets=with_facets,
-            sample_facets=_facet_counts(sample) if with_facets else None,
-            filters=filters,
+
+    def scored(source: sql.Composable) -> sql.Composable:
+        return sql.SQL(
+            "SELECT {columns}, decade, {key} AS sort_key"
+            " FROM (SELECT d.*, {score} AS score FROM {source}) AS d"
+        ).format(columns=sql.SQL(_COLUMNS), key=_sort_key(query), score=score, source=source)
+
+    first = scored(
+        sql.SQL("discogs.search_documents AS d WHERE {} LIMIT %(probe)s").format(filters)
+    )
+    if text is not None and query.sort == "relevance":
+        candidates = _candidates(text, f, match, filters, params)
+        broad_page = scored(
+            sql.SQL(
+                "discogs.search_documents AS d JOIN ({}) AS c USING (entity_type, entity_id)"
+            ).format(candidates)
+        ) + sql.SQL(" UNION ALL SELECT * FROM m")
+    else:
+        broad_page = sql.SQL(
+            "SELECT * FROM ({walk}) AS w WHERE {page_filter} ORDER BY {order} LIMIT %(limit)s"
+        ).format(
+            walk=scored(sql.SQL("discogs.search_documents AS d WHERE {}").format(filters)),
+            page_filter=page_filter,
+            order=order,
         )
-    if not with_facets:
-        statement = sql.SQL(
-            "SELECT 'hit', {columns}, sort_key FROM ({matched}) AS m WHERE {page_filter}"
-            " ORDER BY {order} LIMIT %(limit)s"
-        ).format(columns=sql.SQL(_COLUMNS), matched=matched, page_filter=page_filter, order=order)
-        return Statements(statement, params, with_facets=False)
-    params["facet_limit"] = FACET_LIMIT
-    statement = sql.SQL(
-        "WITH m AS MATERIALIZED ({matched}),"
+    with_facets = query.facets and query.after is None
+    facets = (
+        sql.SQL(
+            " UNION ALL SELECT 'facet', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+            "  NULL, NULL, NULL, NULL, facet, value, n FROM c WHERE rank <= %(facet_limit)s"
+        )
+        if with_facets
+        else sql.SQL("")
+    )
+    text_sql = sql.SQL(
+        "WITH m AS MATERIALIZED ({first}),"
+        " found AS (SELECT count(*) AS n FROM m),"
+        " pool AS (SELECT * FROM m WHERE (SELECT n FROM found) <= %(broad_above)s"
+        "  UNION ALL SELECT * FROM ({broad_page}) AS b"
+        "  WHERE (SELECT n FROM found) > %(broad_above)s),"
         " page AS (SELECT {columns}, sort_key, row_number() OVER (ORDER BY {order}) AS ordinal"
-        "  FROM m ORDER BY {order} LIMIT %(limit)s),"
+        "  FROM pool WHERE {page_filter} ORDER BY {order} LIMIT %(limit)s),"
         " v AS ({values}),"
         " c AS ({counts})"
         " SELECT 'hit' AS kind, {columns}, sort_key, ordinal, NULL AS facet, NULL AS value,"
         "  NULL::bigint AS n FROM page"
-        " UNION ALL SELECT 'facet', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
-        "  NULL, NULL, NULL, NULL, facet, value, n FROM c WHERE rank <= %(facet_limit)s"
+        "{facets}"
         " UNION ALL SELECT 'total', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
-        "  NULL, NULL, NULL, NULL, NULL, NULL, count(*) FROM m"
+        "  NULL, NULL, NULL, NULL, NULL, NULL, n FROM found"
     ).format(
-        matched=matched, columns=sql.SQL(_COLUMNS), order=order, values=_VALUES, counts=_COUNTS
+        first=first,
+        broad_page=broad_page,
+        columns=sql.SQL(_COLUMNS),
+        order=order,
+        page_filter=page_filter,
+        values=_VALUES,
+        counts=_COUNTS,
+        facets=facets,
     )
-    return Statements(statement, params, with_facets=True)
+    return Statement(text_sql, params, with_facets, filters)
 
 
 # The facet values of the rows of `m`, and the top FACET_LIMIT counts of each facet.
@@ -356,40 +409,84 @@ _COUNTS = sql.SQL(
 )
 
 
-def _facet_counts(sample: sql.Composable) -> sql.Composable:
-    """Facet counts over a sample: (facet, value, count, sample size) rows."""
-    return sql.SQL(
-        "WITH m AS MATERIALIZED ({sample}), v AS ({values}), c AS ({counts})"
-        " SELECT facet, value, n, (SELECT count(*) FROM m) FROM c"
-        " WHERE rank <= %(facet_limit)s"
-    ).format(sample=sample, values=_VALUES, counts=_COUNTS)
+def _candidates(
+    text: _Text,
+    f: _Filters,
+    match: list[sql.Composable],
+    filters: sql.Composable,
+    params: dict[str, Any],
+) -> sql.Composable:
+    """The documents a broad query ranks besides `m` (the first BROAD_ABOVE + 1 matches): the
+    first BROAD_ABOVE exact (folded) titles and the first BROAD_ABOVE documents with every word
+    of the query in their title, each satisfying the query and all filters; so exact titles
+    still come first and title matches next. Both are scans of the search index on their own
+    keys (`x:`, `w:`) and the filters' keys. The title words' scan leaves the full-text match
+    to the rows it reads (the OFFSET 0 fence): a common title word's documents nearly all match
+    the query anyway, and intersecting its long posting list with the query's in the index costs
+    several times more than reading the first BROAD_ABOVE rows."""
+    legs = [
+        sql.SQL(
+            "(SELECT entity_type, entity_id FROM discogs.search_documents AS d"
+            " WHERE d.filter_keys @> ARRAY[%(title_key)s] AND {} LIMIT %(broad_above)s)"
+        ).format(filters)
+    ]
+    if text.title_words:
+        inner = list(f.keys)
+        for n, group in enumerate(text.title_words):
+            params[f"title_words_{n}"] = group
+            inner.append(
+                sql.SQL("d.filter_keys && %({})s::text[]").format(sql.SQL(f"title_words_{n}"))
+            )
+        outer = match + f.rest
+        legs.append(
+            sql.SQL(
+                "(SELECT entity_type, entity_id FROM (SELECT * FROM discogs.search_documents AS d"
+                "  WHERE {} OFFSET 0) AS d WHERE {} LIMIT %(broad_above)s)"
+            ).format(
+                sql.SQL(" AND ").join(inner),
+                sql.SQL(" AND ").join(outer) if outer else sql.SQL("TRUE"),
+            )
+        )
+    return sql.SQL(" UNION ").join(legs) + sql.SQL(" EXCEPT SELECT entity_type, entity_id FROM m")
 
 
-def _candidates(filters: sql.Composable) -> sql.Composable:
-    """The documents a broad full-text query ranks: the first BROAD_ABOVE exact (folded) titles
-    (in title-index order), the first BROAD_ABOVE title-word matches and the first BROAD_ABOVE
-    matches (each scan stops there). Every one also satisfies `filters` (query and filters)."""
-    # The OFFSET 0 fences keep the first two scans on their own (small) index: combined with the
-    # full-text index (BitmapAnd) they would read the posting list of every match.
-    return sql.SQL(
-        "(SELECT entity_type, entity_id FROM (SELECT * FROM discogs.search_documents AS d"
-        "  WHERE d.title_key = left(%(qn)s, 200) ORDER BY title_key, entity_type, entity_id"
-        "  OFFSET 0) AS d WHERE {filters} LIMIT %(broad_above)s)"
-        " UNION (SELECT entity_type, entity_id FROM (SELECT * FROM discogs.search_documents AS d"
-        "  WHERE to_tsvector('simple', d.title_key::text) @@ %(tsq)s::tsquery OFFSET 0) AS d"
-        "  WHERE {filters} LIMIT %(broad_above)s)"
-        " UNION (SELECT entity_type, entity_id FROM discogs.search_documents AS d"
-        "  WHERE {filters} LIMIT %(broad_above)s)"
-    ).format(filters=filters)
+def _estimate(conn: psycopg.Connection, filters: sql.Composable, params: dict[str, Any]) -> int:
+    """The planner's estimate of how many documents match (statistics of the month's ANALYZE:
+    the most common lexemes and values), for the total of a broad query."""
+    row = conn.execute(
+        sql.SQL(
+            "EXPLAIN (FORMAT JSON) SELECT 1 FROM discogs.search_documents AS d WHERE {}"
+        ).format(filters),
+        params,
+    ).fetchone()
+    return int(row[0][0]["Plan"]["Plan Rows"]) if row else 0
+
+
+def _total(rows: list[tuple]) -> int:
+    return next(int(r[17]) for r in rows if r[0] == "total")
+
+
+def run(conn: psycopg.Connection, query: SearchQuery) -> tuple[Statement, list[tuple]]:
+    """The statement a search page runs, chosen by the matching mode, and its rows. The mode
+    depends only on the query and the served data, so every page of a query uses the same."""
+    text = _fold(conn, query.q) if query.q else None
+    chosen = statement(query, text)
+    rows = conn.execute(chosen.statement, chosen.params).fetchall()
+    if text is None or _total(rows) >= FUZZY_BELOW:
+        return chosen, rows
+    corrected = _corrected(conn, text)
+    if corrected is not None:
+        retry = statement(query, corrected)
+        retry_rows = conn.execute(retry.statement, retry.params).fetchall()
+        if _total(retry_rows) >= FUZZY_BELOW:
+            return retry, retry_rows
+    fuzzy = statement(query, text, "fuzzy")
+    return fuzzy, conn.execute(fuzzy.statement, fuzzy.params).fetchall()
 
 
 def search(conn: psycopg.Connection, query: SearchQuery) -> SearchResult:
-    statements = build(conn, query)
-    rows = conn.execute(statements.statement, statements.params).fetchall()
-    hits = [r for r in rows if r[0] == "hit"]
-    broad = statements.filters is not None
-    if statements.with_facets and not broad:
-        hits.sort(key=lambda r: r[14])
+    chosen, rows = run(conn, query)
+    hits = sorted((r for r in rows if r[0] == "hit"), key=lambda r: r[14])
     keys = (
         "type",
         "id",
@@ -410,26 +507,24 @@ def search(conn: psycopg.Connection, query: SearchQuery) -> SearchResult:
         last = hits[query.limit - 1]
         next_position = [last[13], last[1], last[2]]
     result = SearchResult(items=items, next_position=next_position)
-    if broad and statements.sample_facets is not None and statements.filters is not None:
-        # More than BROAD_ABOVE documents match (counted): the estimate is at least that.
-        total = max(_estimate(conn, statements.filters, statements.params), BROAD_ABOVE + 1)
-        sample = conn.execute(statements.sample_facets, statements.params).fetchall()
+    if not chosen.with_facets:
+        return result
+    found = _total(rows)
+    facets: dict[str, list[dict[str, Any]]] = {name: [] for name in FACETS}
+    for row in rows:
+        if row[0] == "facet":
+            facets[row[15]].append({"value": row[16], "count": row[17]})
+    if found > BROAD_ABOVE:
+        # More than BROAD_ABOVE documents match (counted): the estimate is at least that, and
+        # the facets were counted over the first `found` of them.
+        total = max(_estimate(conn, chosen.filters, chosen.params), found)
+        sample = [(name, v["value"], v["count"], found) for name, vs in facets.items() for v in vs]
         result.total, result.exhaustive = total, False
         result.facets = _scaled_facets(sample, total)
         return result
-    if broad:
-        return result
-    if statements.with_facets:
-        result.exhaustive = True
-        facets: dict[str, list[dict[str, Any]]] = {name: [] for name in FACETS}
-        for row in rows:
-            if row[0] == "facet":
-                facets[row[15]].append({"value": row[16], "count": row[17]})
-            elif row[0] == "total":
-                result.total = row[17]
-        for values in facets.values():
-            values.sort(key=lambda v: (-v["count"], v["value"]))
-        result.facets = facets
+    for values in facets.values():
+        values.sort(key=lambda v: (-v["count"], v["value"]))
+    result.total, result.exhaustive, result.facets = found, True, facets
     return result
 
 

@@ -38,10 +38,13 @@ def served_dump_date(conn: psycopg.Connection) -> date | None:
     return row[0] if row else None
 
 
-def search_state(conn: psycopg.Connection) -> tuple[bool, date | None]:
-    """Whether the served month has its search documents, and its dump date: what every search
-    response needs besides the search itself, in one round trip."""
+def search_state(conn: psycopg.Connection) -> tuple[bool, bool, date | None]:
+    """Whether the served month has its search documents, whether they have this version's search
+    index (a month built by an older version has not, until its API structures are rebuilt), and
+    its dump date: what every search response needs besides the search itself, in one round
+    trip."""
     row = conn.execute(
-        f"SELECT to_regclass('discogs.search_documents') IS NOT NULL, {_SERVED_DUMP_DATE}"
+        "SELECT to_regclass('discogs.search_documents') IS NOT NULL,"
+        f" to_regclass('discogs.search_documents_match') IS NOT NULL, {_SERVED_DUMP_DATE}"
     ).fetchone()
-    return (bool(row[0]), row[1]) if row else (False, None)
+    return (bool(row[0]), bool(row[1]), row[2]) if row else (False, False, None)

@@ -42,6 +42,8 @@ from shared.db.migrations import apply_migrations
 from shared.queries import search as search_queries
 from shared.queries import stats as stats_queries
 from shared.queries import user_stats_store
+from shared.queries.finalize import build_api_structures
+from shared.queries.served import search_state
 from shared.settings import get_settings, reset_settings_cache
 from tests.benchmarks._report import write_section
 from tests.support.reset import database_url_for, drop_database
@@ -195,7 +197,12 @@ def _load(size: int, url: str) -> dict[str, Any]:
 
 def _loaded(url: str) -> dict[str, Any]:
     """What `_load` reports, read back from a database it loaded earlier (the ledger's timing:
-    first chunk started to month finalized)."""
+    first chunk started to month finalized). Its API structures are rebuilt first when an older
+    version built them (what `python -m shared.cli api-structures` does)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        if not search_state(conn)[1]:
+            print("rebuilding the reused database's API structures", file=sys.stderr)
+            build_api_structures(conn)
     with psycopg.connect(url) as conn:
         seconds = conn.execute(
             "SELECT extract(epoch FROM finalized_at - created_at) FROM loader.months"
@@ -410,11 +417,16 @@ def _measure(url: str, iterations: int, size: int, plans: dict[str, str]) -> dic
         plans[f"{size}: search 'midnight fever' (page + facets)"] = _explain(
             conn, search_queries.SearchQuery(q="midnight fever")
         )
-        plans[f"{size}: search 'love' (broad: candidates page)"] = _explain(
+        plans[f"{size}: search 'love' (broad: candidates page, sampled facets)"] = _explain(
             conn, search_queries.SearchQuery(q="love")
         )
-        plans[f"{size}: search 'love' (broad: sampled facets)"] = _explain(
-            conn, search_queries.SearchQuery(q="love"), facets=True
+        plans[f"{size}: search 'love' type=release genre=Jazz 1980-1999 (broad, filtered)"] = (
+            _explain(
+                conn,
+                search_queries.SearchQuery(
+                    q="love", type="release", genre="Jazz", year_from=1980, year_to=1999
+                ),
+            )
         )
         plans[f"{size}: search 'love' sort=year (broad: ordered index walk)"] = _explain(
             conn, search_queries.SearchQuery(q="love", sort="year", facets=False)
@@ -459,16 +471,12 @@ def _measure(url: str, iterations: int, size: int, plans: dict[str, str]) -> dic
     return out
 
 
-def _explain(
-    conn: psycopg.Connection, query: search_queries.SearchQuery, *, facets: bool = False
-) -> str:
-    statements = search_queries.build(conn, query)
-    statement = statements.sample_facets if facets else statements.statement
-    if statement is None:
-        return "(not a broad query at this size: page and facets in one statement, above)"
+def _explain(conn: psycopg.Connection, query: search_queries.SearchQuery) -> str:
+    """EXPLAIN ANALYZE of the statement a search page runs (the one of its matching mode)."""
+    chosen, _ = search_queries.run(conn, query)
     rows = conn.execute(
-        sql.SQL("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {}").format(statement),
-        statements.params,
+        sql.SQL("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {}").format(chosen.statement),
+        chosen.params,
     ).fetchall()
     return "\n".join(r[0] for r in rows)
 

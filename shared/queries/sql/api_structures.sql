@@ -78,7 +78,11 @@ ANALYZE master_years;
 -- 3. search_documents: one row per release, master, artist and label:
 --   title/subtitle: what is shown; search_text: folded text for trigram (typo) matching;
 --   tsv: weighted full-text vector (A title, B artists, C labels/catalog numbers/other names);
---   year, decade, genres, styles, country, formats, labels: filters and facets.
+--   year, decade, genres, styles, country, formats, labels: facets (and the year range);
+--   filter_keys: what the filters and the broad queries' ranking candidates look up, in the one
+--   search index with tsv (shared/queries/search.py): `t:<type>`, `<type>:<code>:<value>` for
+--   genre g, style s, format f, label l, country c (lower case) and decade d; the title's words
+--   `w:<word>` and the whole title `x:<md5 of title_key>`.
 --   One INSERT per entity type, each ending in the same SELECT over its `documents`.
 DROP TABLE IF EXISTS search_documents;
 
@@ -97,7 +101,8 @@ CREATE TABLE search_documents (
     master_id bigint,
     title_key varchar(200),
     search_text text,
-    tsv tsvector
+    tsv tsvector,
+    filter_keys text[]
 );
 
 -- finalize slices: releases
@@ -134,13 +139,25 @@ WITH release_artist_names AS (
 SELECT entity_type::varchar(8) AS entity_type, entity_id, title, subtitle, year,
     (year / 10 * 10) AS decade, genres, styles,
     country, formats, labels, master_id,
-    left(public.fold_text(coalesce(title, '')), 200)::varchar(200) AS title_key,
+    k.title_key,
     public.fold_text(left(coalesce(title, '') || ' ' || coalesce(subtitle, ''), 1000)) AS search_text,
     setweight(to_tsvector('simple', public.fold_text(left(coalesce(title, ''), 2000))), 'A')
         || setweight(to_tsvector('simple', public.fold_text(left(coalesce(subtitle, ''), 2000))), 'B')
         || setweight(to_tsvector('simple', public.fold_text(left(coalesce(other_text, ''), 2000))), 'C')
-        AS tsv
-FROM documents;
+        AS tsv,
+    ARRAY['t:' || entity_type, 'x:' || md5(k.title_key)]
+        || ARRAY(SELECT 'w:' || w FROM unnest(tsvector_to_array(to_tsvector('simple', k.title_key))) AS w)
+        || ARRAY(SELECT entity_type || ':g:' || v FROM unnest(genres) AS v)
+        || ARRAY(SELECT entity_type || ':s:' || v FROM unnest(styles) AS v)
+        || ARRAY(SELECT entity_type || ':f:' || v FROM unnest(formats) AS v)
+        || ARRAY(SELECT entity_type || ':l:' || v FROM unnest(labels) AS v)
+        || CASE WHEN country <> '' THEN ARRAY[entity_type || ':c:' || lower(country)] ELSE '{}' END
+        || CASE WHEN year IS NOT NULL THEN ARRAY[entity_type || ':d:' || (year / 10 * 10)] ELSE '{}' END
+        AS filter_keys
+FROM documents
+CROSS JOIN LATERAL (
+    SELECT left(public.fold_text(coalesce(title, '')), 200)::varchar(200) AS title_key
+) AS k;
 
 -- finalize slices: masters
 INSERT INTO search_documents
@@ -167,13 +184,25 @@ WITH master_artist_names AS (
 SELECT entity_type::varchar(8) AS entity_type, entity_id, title, subtitle, year,
     (year / 10 * 10) AS decade, genres, styles,
     country, formats, labels, master_id,
-    left(public.fold_text(coalesce(title, '')), 200)::varchar(200) AS title_key,
+    k.title_key,
     public.fold_text(left(coalesce(title, '') || ' ' || coalesce(subtitle, ''), 1000)) AS search_text,
     setweight(to_tsvector('simple', public.fold_text(left(coalesce(title, ''), 2000))), 'A')
         || setweight(to_tsvector('simple', public.fold_text(left(coalesce(subtitle, ''), 2000))), 'B')
         || setweight(to_tsvector('simple', public.fold_text(left(coalesce(other_text, ''), 2000))), 'C')
-        AS tsv
-FROM documents;
+        AS tsv,
+    ARRAY['t:' || entity_type, 'x:' || md5(k.title_key)]
+        || ARRAY(SELECT 'w:' || w FROM unnest(tsvector_to_array(to_tsvector('simple', k.title_key))) AS w)
+        || ARRAY(SELECT entity_type || ':g:' || v FROM unnest(genres) AS v)
+        || ARRAY(SELECT entity_type || ':s:' || v FROM unnest(styles) AS v)
+        || ARRAY(SELECT entity_type || ':f:' || v FROM unnest(formats) AS v)
+        || ARRAY(SELECT entity_type || ':l:' || v FROM unnest(labels) AS v)
+        || CASE WHEN country <> '' THEN ARRAY[entity_type || ':c:' || lower(country)] ELSE '{}' END
+        || CASE WHEN year IS NOT NULL THEN ARRAY[entity_type || ':d:' || (year / 10 * 10)] ELSE '{}' END
+        AS filter_keys
+FROM documents
+CROSS JOIN LATERAL (
+    SELECT left(public.fold_text(coalesce(title, '')), 200)::varchar(200) AS title_key
+) AS k;
 
 -- finalize slices: artists
 INSERT INTO search_documents
@@ -194,13 +223,25 @@ WITH artist_other_names AS (
 SELECT entity_type::varchar(8) AS entity_type, entity_id, title, subtitle, year,
     (year / 10 * 10) AS decade, genres, styles,
     country, formats, labels, master_id,
-    left(public.fold_text(coalesce(title, '')), 200)::varchar(200) AS title_key,
+    k.title_key,
     public.fold_text(left(coalesce(title, '') || ' ' || coalesce(subtitle, ''), 1000)) AS search_text,
     setweight(to_tsvector('simple', public.fold_text(left(coalesce(title, ''), 2000))), 'A')
         || setweight(to_tsvector('simple', public.fold_text(left(coalesce(subtitle, ''), 2000))), 'B')
         || setweight(to_tsvector('simple', public.fold_text(left(coalesce(other_text, ''), 2000))), 'C')
-        AS tsv
-FROM documents;
+        AS tsv,
+    ARRAY['t:' || entity_type, 'x:' || md5(k.title_key)]
+        || ARRAY(SELECT 'w:' || w FROM unnest(tsvector_to_array(to_tsvector('simple', k.title_key))) AS w)
+        || ARRAY(SELECT entity_type || ':g:' || v FROM unnest(genres) AS v)
+        || ARRAY(SELECT entity_type || ':s:' || v FROM unnest(styles) AS v)
+        || ARRAY(SELECT entity_type || ':f:' || v FROM unnest(formats) AS v)
+        || ARRAY(SELECT entity_type || ':l:' || v FROM unnest(labels) AS v)
+        || CASE WHEN country <> '' THEN ARRAY[entity_type || ':c:' || lower(country)] ELSE '{}' END
+        || CASE WHEN year IS NOT NULL THEN ARRAY[entity_type || ':d:' || (year / 10 * 10)] ELSE '{}' END
+        AS filter_keys
+FROM documents
+CROSS JOIN LATERAL (
+    SELECT left(public.fold_text(coalesce(title, '')), 200)::varchar(200) AS title_key
+) AS k;
 
 -- finalize slices: labels
 INSERT INTO search_documents
@@ -215,35 +256,44 @@ WITH documents AS (
 SELECT entity_type::varchar(8) AS entity_type, entity_id, title, subtitle, year,
     (year / 10 * 10) AS decade, genres, styles,
     country, formats, labels, master_id,
-    left(public.fold_text(coalesce(title, '')), 200)::varchar(200) AS title_key,
+    k.title_key,
     public.fold_text(left(coalesce(title, '') || ' ' || coalesce(subtitle, ''), 1000)) AS search_text,
     setweight(to_tsvector('simple', public.fold_text(left(coalesce(title, ''), 2000))), 'A')
         || setweight(to_tsvector('simple', public.fold_text(left(coalesce(subtitle, ''), 2000))), 'B')
         || setweight(to_tsvector('simple', public.fold_text(left(coalesce(other_text, ''), 2000))), 'C')
-        AS tsv
-FROM documents;
+        AS tsv,
+    ARRAY['t:' || entity_type, 'x:' || md5(k.title_key)]
+        || ARRAY(SELECT 'w:' || w FROM unnest(tsvector_to_array(to_tsvector('simple', k.title_key))) AS w)
+        || ARRAY(SELECT entity_type || ':g:' || v FROM unnest(genres) AS v)
+        || ARRAY(SELECT entity_type || ':s:' || v FROM unnest(styles) AS v)
+        || ARRAY(SELECT entity_type || ':f:' || v FROM unnest(formats) AS v)
+        || ARRAY(SELECT entity_type || ':l:' || v FROM unnest(labels) AS v)
+        || CASE WHEN country <> '' THEN ARRAY[entity_type || ':c:' || lower(country)] ELSE '{}' END
+        || CASE WHEN year IS NOT NULL THEN ARRAY[entity_type || ':d:' || (year / 10 * 10)] ELSE '{}' END
+        AS filter_keys
+FROM documents
+CROSS JOIN LATERAL (
+    SELECT left(public.fold_text(coalesce(title, '')), 200)::varchar(200) AS title_key
+) AS k;
 
 -- The key's index is built like the others, side by side with them, and then made the key (a
 -- catalog change: the columns are NOT NULL already), instead of an ADD PRIMARY KEY that locks the
 -- table while it builds, so the indexes would have to wait for it.
 CREATE UNIQUE INDEX search_documents_pkey ON search_documents (entity_type, entity_id);
-CREATE INDEX search_documents_tsv ON search_documents USING gin (tsv);
+-- The full text and the filter keys in ONE index: a query's words and filters are intersected
+-- in one scan of it (each posting list advanced past the others' current match), not read whole
+-- into one bitmap per condition and ANDed.
+CREATE INDEX search_documents_match ON search_documents USING gin (tsv, filter_keys);
 CREATE INDEX search_documents_trgm ON search_documents USING gin (search_text gin_trgm_ops);
-CREATE INDEX search_documents_genres ON search_documents USING gin (genres);
-CREATE INDEX search_documents_styles ON search_documents USING gin (styles);
-CREATE INDEX search_documents_year ON search_documents (entity_type, year, entity_id);
 CREATE INDEX search_documents_title ON search_documents (entity_type, title_key, entity_id);
 -- For broad queries (shared/queries/search.py): each sort's exact key, so a page of a query that
 -- matches a large part of the documents is an ordered index walk that stops after `limit`
--- matches instead of sorting all of them; and the title words alone, so the candidates ranked
--- for relevance include the documents whose title matches (not only those found first).
+-- matches instead of sorting all of them.
 CREATE INDEX search_documents_year_asc
     ON search_documents ((coalesce(year, 9999)), entity_type, entity_id);
 CREATE INDEX search_documents_year_desc
     ON search_documents ((coalesce(year, -1)), entity_type, entity_id);
 CREATE INDEX search_documents_title_sort ON search_documents (title_key, entity_type, entity_id);
-CREATE INDEX search_documents_title_tsv
-    ON search_documents USING gin (to_tsvector('simple', title_key::text));
 ALTER TABLE search_documents ADD CONSTRAINT search_documents_pkey
     PRIMARY KEY USING INDEX search_documents_pkey;
 ANALYZE search_documents;
