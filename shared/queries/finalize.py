@@ -1,10 +1,10 @@
 """What the API needs built into a dump month before it is served.
 
-`shared/loading/finalize.py` runs `sql/api_structures.sql` (search documents, credit roles) inside
-the month's import schema right after its keys and indexes, in the same transaction, so the swap
-brings them in with the month and readers never see one without the other.
-`build_api_structures` does the same for an already served schema (a month loaded before this
-existed, or a rebuild).
+`shared/loading/finalize.py` builds `sql/api_structures.sql` (search documents, credit roles, ...)
+inside the month's import schema, statement by statement on several sessions, the large tables in
+slices side by side (shared/loading/build_plan.py), so the swap brings them in with the month.
+`build_api_structures` runs the same script whole, in one transaction, for an already served
+schema (a month loaded before a structure existed, or a rebuild): the same rows.
 """
 
 from __future__ import annotations
