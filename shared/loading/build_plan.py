@@ -61,9 +61,10 @@ class BuildStep:
     kind: `primary_key` / `index` (one statement of finalize_indexes.sql or api_structures.sql),
     `analyze`, `create` (a `CREATE TABLE` of api_structures.sql) or `fill` (one slice of an
     `INSERT` into an API table). `after`: names of the steps that must have committed first.
-    `weight`: how big the work is (table size); the heaviest ready step starts first so the
-    longest chain does not start last. `fills`: for the create step of a table built in slices,
-    the names of all its fill steps (a resumed build whose slices differ starts the table over).
+    `weight`: how big the work is (table size); the ready step heading the heaviest chain of
+    weights starts first (remaining_chains) so the longest chain does not start last. `fills`:
+    for the create step of a table built in slices, the names of all its fill steps (a resumed
+    build whose slices differ starts the table over).
     """
 
     name: str
@@ -73,6 +74,23 @@ class BuildStep:
     after: frozenset[str]
     weight: int = 0
     fills: frozenset[str] = frozenset()
+
+
+def remaining_chains(steps: list[BuildStep]) -> dict[str, int]:
+    """Per step: its weight plus the heaviest chain of steps that wait for it (its "bottom
+    level"). Handing out the ready step with the heaviest remaining chain first starts the
+    longest chain early, so it does not end after everything else (critical-path list
+    scheduling); `steps` lists every step after the steps it waits for (plan_build's order)."""
+    waiting: dict[str, list[str]] = {step.name: [] for step in steps}
+    for step in steps:
+        for name in step.after:
+            waiting[name].append(step.name)
+    chains: dict[str, int] = {}
+    for step in reversed(steps):
+        chains[step.name] = step.weight + max(
+            (chains[name] for name in waiting[step.name]), default=0
+        )
+    return chains
 
 
 def split_statements(script: str) -> list[str]:

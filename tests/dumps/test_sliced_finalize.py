@@ -21,11 +21,12 @@ from shared.loading.build_plan import (
     BuildStep,
     annotated_statements,
     plan_build,
+    remaining_chains,
     slice_counts,
     slice_ranges,
 )
 from shared.loading.finalize import planned_steps
-from shared.loading.parallel_build import Connect, _fill, run_build
+from shared.loading.parallel_build import Connect, _fill, _Scheduler, run_build
 from shared.loading.schema import read_sql, set_search_path
 from shared.queries import load_sql
 from shared.queries.finalize import build_api_structures
@@ -212,6 +213,21 @@ def transitive_after(by_name: dict[str, BuildStep], name: str) -> set[str]:
             seen.add(other)
             pending += by_name[other].after
     return seen
+
+
+def test_the_step_heading_the_heaviest_remaining_chain_goes_first() -> None:
+    """A light step that a heavy one waits for starts before a heavier step nothing waits for,
+    so the longest chain (slices, then the search index) is not left for last."""
+    light = BuildStep("light", "fill", "t", "", frozenset(), 5)
+    alone = BuildStep("alone", "index", "u", "", frozenset(), 10)
+    heavy = BuildStep("heavy", "index", "t", "", frozenset({"light"}), 100)
+    assert remaining_chains([light, alone, heavy]) == {"light": 105, "alone": 10, "heavy": 100}
+    scheduler = _Scheduler([light, alone, heavy])
+    assert [scheduler.take(), scheduler.take()] == [light, alone]
+    # Among equal chains, plan order.
+    first, second = (BuildStep(n, "index", "t", "", frozenset(), 1) for n in ("x", "y"))
+    scheduler = _Scheduler([first, second])
+    assert scheduler.take() == first
 
 
 def test_plan_rejects_inserts_it_cannot_slice() -> None:
