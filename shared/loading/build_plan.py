@@ -10,10 +10,12 @@ The API's structures (`api_structures.sql`, issue 6) are planned the same way, s
 statement: each `CREATE TABLE ... AS` is a step after the keys of the entity tables it reads (a
 key build locks its table; CREATE INDEX and ANALYZE let readers in) and after the API tables it
 reads; its key, indexes and ANALYZE follow as for the entity tables. So credit roles, playing
-times, master years and the search documents build side by side, and the search documents' ten
-indexes too, instead of one long transaction. `DROP TABLE IF EXISTS` lines only matter for
-running the script whole (shared/queries/finalize.py); here a table that exists was committed
-complete by its step, and a resumed build keeps it.
+times, master years and the search documents build side by side, and the search documents'
+indexes too, instead of one long transaction. A key added `USING INDEX` is a unique index built
+beside the other indexes (no table lock while it builds), made the key after all of them.
+`DROP TABLE IF EXISTS` lines only matter for running the script whole
+(shared/queries/finalize.py); here a table that exists was committed complete by its step, and a
+resumed build keeps it.
 
 The largest API tables are built in slices: the script creates the table empty and fills it with
 `INSERT` statements, each marked by a comment line `-- finalize slices: <entity table>`. Run
@@ -40,6 +42,8 @@ _PRIMARY_KEY_USING_INDEX = re.compile(
 )
 _INSERT = re.compile(r"^INSERT INTO (\w+)\s", re.IGNORECASE)
 _SLICES = re.compile(r"^--\s*finalize slices:\s*(\w+)\s*$", re.IGNORECASE)
+_DROP_TABLE = re.compile(r"^DROP TABLE IF EXISTS (\w+)$", re.IGNORECASE)
+_ANALYZE = re.compile(r"^ANALYZE (\w+)$", re.IGNORECASE)
 
 # The id range of an INSERT run whole (every bigint); a slice step replaces it with its own range.
 BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
@@ -50,8 +54,6 @@ ALL_IDS = f"BETWEEN {BIGINT_MIN} AND {BIGINT_MAX}"
 # (ids are not spread evenly, records differ in size) even out over the sessions, while each
 # slice is still large enough (a month: ~2 M records) that its fixed cost does not matter.
 TOTAL_SLICES = 16
-_DROP_TABLE = re.compile(r"^DROP TABLE IF EXISTS (\w+)$", re.IGNORECASE)
-_ANALYZE = re.compile(r"^ANALYZE (\w+)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -206,8 +208,9 @@ def _plan_api_tables(
     weight: int,
     id_ranges: dict[str, tuple[int, int, int]],
 ) -> list[BuildStep]:
-    """Steps of api_structures.sql. Every step gets the weight of all entity tables together: the
-    search documents and their indexes are the longest chain of the build, so they start first."""
+    """Steps of api_structures.sql. Every step gets the weight of all entity tables together (a
+    table built in slices: per slice for its fills, times its slices for the steps over the whole
+    table), so the API tables, the longest chains of the build, start first."""
     steps: list[BuildStep] = []
     ready: dict[str, set[str]] = {}  # API table → the steps that complete its rows
     last: dict[str, set[str]] = {}  # API table → steps ANALYZE must wait for
@@ -284,16 +287,22 @@ def _plan_api_tables(
             after = frozenset(last[table])
             steps.append(BuildStep(f"analyze_{table}", "analyze", table, "", after, weight))
     # Each create step of a table built in slices knows all its fills (see BuildStep.fills).
+    # The slices hold about the same number of records each, so a table's size is about its
+    # number of slices: its key, indexes and ANALYZE weigh that many slices (the search
+    # documents' indexes, after 16 slices, outweigh the credit roles' after 9).
     fills_of: dict[str, frozenset[str]] = {}
     for step in steps:
         if step.kind == "fill" and step.table:
             fills_of[step.table] = fills_of.get(step.table, frozenset()) | {step.name}
-    return [
-        dataclasses.replace(step, fills=fills_of.get(step.table or "", frozenset()))
-        if step.kind == "create"
-        else step
-        for step in steps
-    ]
+    planned = []
+    for step in steps:
+        fills = fills_of.get(step.table or "", frozenset())
+        if step.kind == "create":
+            step = dataclasses.replace(step, fills=fills)
+        elif step.kind in ("primary_key", "index", "analyze") and fills:
+            step = dataclasses.replace(step, weight=step.weight * len(fills))
+        planned.append(step)
+    return planned
 
 
 def _fill_steps(

@@ -182,15 +182,17 @@ def _fill(conn: psycopg.Connection, schema: str, step: BuildStep) -> bool:
     marker says exactly whether the rows are in the table. The marker is taken first: a second
     finalize running the same slice waits here and then skips it."""
     row = conn.execute(
-        "INSERT INTO loader.finalize_slices (table_oid, step) "
-        "SELECT to_regclass(format('%%I.%%I', %s::text, %s::text))::oid, %s "
-        "ON CONFLICT DO NOTHING RETURNING table_oid",
-        (schema, step.table, step.name),
+        "SELECT to_regclass(format('%%I.%%I', %s::text, %s::text))::oid", (schema, step.table)
     ).fetchone()
-    if row is None:
-        return False
-    if row[0] is None:
+    if row is None or row[0] is None:
         raise ValueError(f"finalize step {step.name}: table {step.table} does not exist")
+    marked = conn.execute(
+        "INSERT INTO loader.finalize_slices (table_oid, step) VALUES (%s, %s) "
+        "ON CONFLICT DO NOTHING RETURNING step",
+        (row[0], step.name),
+    ).fetchone()
+    if marked is None:
+        return False
     conn.execute(step.statement)
     return True
 

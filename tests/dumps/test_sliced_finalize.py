@@ -230,6 +230,27 @@ def test_the_step_heading_the_heaviest_remaining_chain_goes_first() -> None:
     assert scheduler.take() == first
 
 
+def test_a_sliced_tables_whole_table_steps_weigh_as_much_as_its_slices() -> None:
+    steps = plan_build(
+        read_sql("finalize_indexes.sql"),
+        ALL_TABLES,
+        {"releases": 60, "artists": 40},
+        RECORD_TABLE_OF,
+        load_sql("api_structures"),
+        FULL_MONTH,
+    )
+    by_name = {step.name: step for step in steps}
+    assert by_name["fill_search_documents_releases_1of9"].weight == 100
+    assert by_name["search_documents_match"].weight == 100 * 18  # 9 + 5 + 2 + 2 slices
+    assert by_name["analyze_search_documents"].weight == 100 * 18
+    assert by_name["credit_roles_release"].weight == 100 * 9
+    assert by_name["create_search_words"].weight == 100  # not built in slices
+    # So the scheduler starts the documents' slices before the credit roles' (same weight each):
+    # the search index after them heads a heavier chain.
+    chains = remaining_chains(steps)
+    assert chains["fill_search_documents_releases_1of9"] > chains["fill_credit_roles_releases_1of9"]
+
+
 def test_plan_rejects_inserts_it_cannot_slice() -> None:
     create = "CREATE TABLE t (id bigint);\n"
     unmarked = create + "INSERT INTO t SELECT id FROM releases WHERE id " + ALL_IDS + ";"
