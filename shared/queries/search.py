@@ -374,7 +374,7 @@ def statement(query: SearchQuery, text: _Text | None, mode: Mode = "text") -> St
         if with_facets
         else sql.SQL("")
     )
-    text_sql = sql.SQL(
+    page_sql = sql.SQL(
         "WITH m AS MATERIALIZED ({first}),"
         " found AS (SELECT count(*) AS n FROM m),"
         " pool AS (SELECT * FROM m WHERE (SELECT n FROM found) <= %(broad_above)s"
@@ -399,7 +399,7 @@ def statement(query: SearchQuery, text: _Text | None, mode: Mode = "text") -> St
         counts=_COUNTS,
         facets=facets,
     )
-    return Statement(text_sql, params, with_facets, filters)
+    return Statement(page_sql, params, with_facets, filters)
 
 
 # The facet values of the rows of `m`, and the top FACET_LIMIT counts of each facet.
