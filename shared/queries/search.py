@@ -14,14 +14,19 @@ Matching, in order:
    artists. The candidate sets are small here, since the words are rare.
 The mode depends only on the query and the served data, so all pages of a query use the same.
 
+Filters are filter keys in the same GIN index as the full text (`_filters`), so the words and
+every filter are intersected in one index scan. Each page is one statement (`statement`): it
+reads the first BROAD_ABOVE + 1 matches once and, when that is all of them, takes the page, the
+facets and the exact total from them.
+
 Broad queries: when more than BROAD_ABOVE documents match (a common word, a wide filter), the cost
 of ranking, facets and total would grow with the matching set (5-25 % of all documents for one
-word of the synthetic data). Then, and only then:
-- relevance pages rank a bounded candidate set: every exact (folded) title match (b-tree), the
-  first BROAD_ABOVE documents whose title words match (GIN on the title vector) and the first
-  BROAD_ABOVE matching documents; exact titles still come first and title matches next;
+word of the synthetic data). Then, and only then (decided inside the statement):
+- relevance pages rank a bounded candidate set: the first BROAD_ABOVE exact (folded) title
+  matches, the first BROAD_ABOVE documents with every word of the query in their title and the
+  first BROAD_ABOVE + 1 matches; exact titles still come first and title matches next;
 - other sorts stay exact: an ordered walk of the sort key's index that stops after the page;
-- facets are counted over a sample (the first BROAD_ABOVE matching documents) and scaled to the
+- facets are counted over a sample (the first BROAD_ABOVE + 1 matches) and scaled to the
   total, which is the planner's estimate; the result says so (`exhaustive` False).
 Filters are always exact: every hit matches the query and all filters. Whether a query is broad
 depends only on the query and the served data, so all its pages use the same candidates.
@@ -343,12 +348,15 @@ def statement(query: SearchQuery, text: _Text | None, mode: Mode = "text") -> St
         sql.SQL("discogs.search_documents AS d WHERE {} LIMIT %(probe)s").format(filters)
     )
     if text is not None and query.sort == "relevance":
-        candidates = _candidates(text, f, match, filters, params)
-        broad_page = scored(
-            sql.SQL(
-                "discogs.search_documents AS d JOIN ({}) AS c USING (entity_type, entity_id)"
-            ).format(candidates)
-        ) + sql.SQL(" UNION ALL SELECT * FROM m")
+        legs = sql.SQL(" UNION ALL ").join(
+            scored(source) for source in _candidates(text, f, match, filters, params)
+        )
+        broad_page = sql.SQL(
+            "SELECT DISTINCT ON (entity_type, entity_id) * FROM ({legs}) AS c"
+            " WHERE NOT EXISTS (SELECT FROM m"
+            "  WHERE m.entity_type = c.entity_type AND m.entity_id = c.entity_id)"
+            " UNION ALL SELECT * FROM m"
+        ).format(legs=legs)
     else:
         broad_page = sql.SQL(
             "SELECT * FROM ({walk}) AS w WHERE {page_filter} ORDER BY {order} LIMIT %(limit)s"
@@ -366,7 +374,7 @@ def statement(query: SearchQuery, text: _Text | None, mode: Mode = "text") -> St
         if with_facets
         else sql.SQL("")
     )
-    text_sql = sql.SQL(
+    page_sql = sql.SQL(
         "WITH m AS MATERIALIZED ({first}),"
         " found AS (SELECT count(*) AS n FROM m),"
         " pool AS (SELECT * FROM m WHERE (SELECT n FROM found) <= %(broad_above)s"
@@ -391,7 +399,7 @@ def statement(query: SearchQuery, text: _Text | None, mode: Mode = "text") -> St
         counts=_COUNTS,
         facets=facets,
     )
-    return Statement(text_sql, params, with_facets, filters)
+    return Statement(page_sql, params, with_facets, filters)
 
 
 # The facet values of the rows of `m`, and the top FACET_LIMIT counts of each facet.
@@ -415,19 +423,19 @@ def _candidates(
     match: list[sql.Composable],
     filters: sql.Composable,
     params: dict[str, Any],
-) -> sql.Composable:
-    """The documents a broad query ranks besides `m` (the first BROAD_ABOVE + 1 matches): the
-    first BROAD_ABOVE exact (folded) titles and the first BROAD_ABOVE documents with every word
-    of the query in their title, each satisfying the query and all filters; so exact titles
-    still come first and title matches next. Both are scans of the search index on their own
-    keys (`x:`, `w:`) and the filters' keys. The title words' scan leaves the full-text match
-    to the rows it reads (the OFFSET 0 fence): a common title word's documents nearly all match
-    the query anyway, and intersecting its long posting list with the query's in the index costs
-    several times more than reading the first BROAD_ABOVE rows."""
-    legs = [
+) -> list[sql.Composable]:
+    """Where a broad query's ranking candidates besides `m` (the first BROAD_ABOVE + 1 matches)
+    come from, as FROM clauses of `d`: the first BROAD_ABOVE exact (folded) titles and the first
+    BROAD_ABOVE documents with every word of the query in their title, each satisfying the
+    query and all filters; so exact titles still come first and title matches next. Both are
+    scans of the search index on their own keys (`x:`, `w:`) and the filters' keys. The title
+    words' scan leaves the full-text match and the row filters to the rows it took: a common
+    title word's documents nearly all match the query anyway, and intersecting its long posting
+    list with the query's in the index costs several times more than reading its first rows."""
+    sources = [
         sql.SQL(
-            "(SELECT entity_type, entity_id FROM discogs.search_documents AS d"
-            " WHERE d.filter_keys @> ARRAY[%(title_key)s] AND {} LIMIT %(broad_above)s)"
+            "discogs.search_documents AS d WHERE d.filter_keys @> ARRAY[%(title_key)s] AND {}"
+            " LIMIT %(broad_above)s"
         ).format(filters)
     ]
     if text.title_words:
@@ -438,16 +446,16 @@ def _candidates(
                 sql.SQL("d.filter_keys && %({})s::text[]").format(sql.SQL(f"title_words_{n}"))
             )
         outer = match + f.rest
-        legs.append(
+        sources.append(
             sql.SQL(
-                "(SELECT entity_type, entity_id FROM (SELECT * FROM discogs.search_documents AS d"
-                "  WHERE {} OFFSET 0) AS d WHERE {} LIMIT %(broad_above)s)"
+                "(SELECT * FROM discogs.search_documents AS d WHERE {} LIMIT %(broad_above)s)"
+                " AS d WHERE {}"
             ).format(
                 sql.SQL(" AND ").join(inner),
                 sql.SQL(" AND ").join(outer) if outer else sql.SQL("TRUE"),
             )
         )
-    return sql.SQL(" UNION ").join(legs) + sql.SQL(" EXCEPT SELECT entity_type, entity_id FROM m")
+    return sources
 
 
 def _estimate(conn: psycopg.Connection, filters: sql.Composable, params: dict[str, Any]) -> int:

@@ -10,6 +10,19 @@ import sys
 from tests.api.conftest import ROOT
 
 
+def _rebuild(database_url: str) -> subprocess.CompletedProcess:
+    """`python -m shared.cli api-structures` against the test's database."""
+    return subprocess.run(
+        [sys.executable, "-m", "shared.cli", "api-structures"],
+        env={**os.environ, "DATABASE_URL": database_url},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
 def test_an_outdated_search_index_is_a_503_until_rebuilt(api, db, database_url):
     before = api.ok("search", {"q": "the", "genre": "Electronic"})
     # What a month finalized by the previous version lacks: the combined index and its keys.
@@ -21,15 +34,7 @@ def test_an_outdated_search_index_is_a_503_until_rebuilt(api, db, database_url):
     assert response.headers["content-type"].startswith("application/problem+json")
     assert "shared.cli api-structures" in response.json()["detail"]
     assert api.ok("releases/1")["id"] == 1  # the rest of the API still answers
-    done = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "api-structures"],
-        env={**os.environ, "DATABASE_URL": database_url},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = _rebuild(database_url)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "rebuilt" in done.stdout
     after = api.ok("search", {"q": "the", "genre": "Electronic"})
@@ -39,13 +44,5 @@ def test_an_outdated_search_index_is_a_503_until_rebuilt(api, db, database_url):
 def test_rebuilding_without_a_served_month_is_a_clear_error(db, database_url):
     db.execute("DROP SCHEMA discogs CASCADE")
     db.commit()
-    done = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "api-structures"],
-        env={**os.environ, "DATABASE_URL": database_url},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = _rebuild(database_url)
     assert done.returncode == 1 and "no dump month is served" in done.stderr
