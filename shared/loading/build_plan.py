@@ -82,16 +82,20 @@ def remaining_chains(steps: list[BuildStep]) -> dict[str, int]:
     """Per step: its weight plus the heaviest chain of steps that wait for it (its "bottom
     level"). Handing out the ready step with the heaviest remaining chain first starts the
     longest chain early, so it does not end after everything else (critical-path list
-    scheduling); `steps` lists every step after the steps it waits for (plan_build's order)."""
-    waiting: dict[str, list[str]] = {step.name: [] for step in steps}
+    scheduling). Names in `after` that are not among `steps` are ignored."""
+    waiting: dict[str, list[BuildStep]] = {step.name: [] for step in steps}
     for step in steps:
-        for name in step.after:
-            waiting[name].append(step.name)
+        for name in step.after & waiting.keys():
+            waiting[name].append(step)
     chains: dict[str, int] = {}
-    for step in reversed(steps):
-        chains[step.name] = step.weight + max(
-            (chains[name] for name in waiting[step.name]), default=0
-        )
+
+    def chain(step: BuildStep) -> int:
+        if step.name not in chains:  # plans are a few steps deep: no deep recursion
+            chains[step.name] = step.weight + max(map(chain, waiting[step.name]), default=0)
+        return chains[step.name]
+
+    for step in steps:
+        chain(step)
     return chains
 
 

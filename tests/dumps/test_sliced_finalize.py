@@ -222,6 +222,7 @@ def test_the_step_heading_the_heaviest_remaining_chain_goes_first() -> None:
     alone = BuildStep("alone", "index", "u", "", frozenset(), 10)
     heavy = BuildStep("heavy", "index", "t", "", frozenset({"light"}), 100)
     assert remaining_chains([light, alone, heavy]) == {"light": 105, "alone": 10, "heavy": 100}
+    assert remaining_chains([heavy, alone, light]) == remaining_chains([light, alone, heavy])
     scheduler = _Scheduler([light, alone, heavy])
     assert [scheduler.take(), scheduler.take()] == [light, alone]
     # Among equal chains, plan order.
