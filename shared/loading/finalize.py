@@ -81,9 +81,11 @@ def finalize_month(
     3. Release scope `collection`: prune to referenced releases and what they point to.
     4. Primary keys and indexes (b-tree on ids, pg_trgm and full-text GIN for search; none on
        unbounded text), ANALYZE and the API's structures, on `sessions` connections at once
-       (default FINALIZE_PARALLELISM; see build_plan). Each key or index commits alone; a failure
-       stops the build and raises, nothing is swapped, and a retry resumes the build (steps
-       already done are skipped; the validation and pruning of steps 2-3 are not redone).
+       (default FINALIZE_PARALLELISM; see build_plan), the large API tables in slices of record
+       ids side by side. Each key, index or slice commits alone (a slice with its marker in
+       loader.finalize_slices); a failure stops the build and raises, nothing is swapped, and a
+       retry resumes the build (steps already done are skipped; the validation and pruning of
+       steps 2-3 are not redone). The swap forgets the month's slice markers.
     5. One short transaction: `discogs_previous` is retired (dropped after commit), `discogs`
        becomes `discogs_previous`, `import_YYYYMMDD` becomes `discogs`. Readers see the old
        month until that commit and the new one after it.

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime
 import random
+import threading
+import time
 
 import psycopg
 import pytest
@@ -368,6 +370,47 @@ def test_a_slice_killed_before_its_commit_is_run_again(
     assert killed.name in result.build_steps  # run again
     resumed = snapshot(conn, "discogs")
     assert resumed == whole_script_snapshot(conn, "discogs")
+
+
+def test_a_slice_running_twice_at_once_inserts_once(
+    conn: psycopg.Connection, settings: Settings
+) -> None:
+    """Two sessions on the same slice (two finalizers, which the pipeline rules out): the second
+    waits for the first's marker and skips the slice once the first commits."""
+    load_samples(conn, settings, MONTH)
+    schema = import_schema(MONTH)
+    steps = planned_steps(conn, schema)
+    step = {s.name: s for s in steps}["fill_search_documents_labels_2of4"]
+    run_build(sessions_of(settings), schema, steps_up_to(steps, set(step.after)), 2)
+    with connect(settings, autocommit=True) as first, connect(settings, autocommit=True) as second:
+        outcome: list[bool] = []
+        with first.transaction():
+            set_search_path(first, schema)
+            assert _fill(first, schema, step)
+
+            def run_second() -> None:
+                with second.transaction():
+                    set_search_path(second, schema)
+                    outcome.append(_fill(second, schema, step))
+
+            thread = threading.Thread(target=run_second)
+            thread.start()
+            for _ in range(100):  # the second session is waiting for the first's marker
+                waiting = conn.execute(
+                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s",
+                    (second.info.backend_pid,),
+                ).fetchone()
+                if waiting and waiting[0] == "Lock":
+                    break
+                time.sleep(0.05)
+            assert waiting and waiting[0] == "Lock"
+            assert not outcome
+        thread.join(timeout=30)
+    assert outcome == [False]
+    rows = conn.execute(
+        f"SELECT count(*), count(DISTINCT entity_id) FROM {schema}.search_documents"
+    ).fetchone()
+    assert rows[0] == rows[1] > 0
 
 
 def test_slices_of_another_plan_start_the_table_over(
