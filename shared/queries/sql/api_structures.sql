@@ -83,7 +83,8 @@ ANALYZE master_years;
 --   search index with tsv (shared/queries/search.py): `t:<type>`, `<type>:<code>:<value>` for
 --   genre g, style s, format f, label l, country c (lower case) and decade d; the title's words
 --   `w:<word>` and the whole title `x:<md5 of title_key>`.
---   One INSERT per entity type, each ending in the same SELECT over its `documents`.
+--   One INSERT per entity type: each gathers its `documents`, and public.search_document
+--   (migration 0403) makes each one's row.
 DROP TABLE IF EXISTS search_documents;
 
 CREATE TABLE search_documents (
@@ -136,28 +137,12 @@ WITH release_artist_names AS (
     LEFT JOIN release_label_names AS rl ON rl.release_id = r.id
     WHERE r.id BETWEEN -9223372036854775808 AND 9223372036854775807
 )
-SELECT entity_type::varchar(8) AS entity_type, entity_id, title, subtitle, year,
-    (year / 10 * 10) AS decade, genres, styles,
-    country, formats, labels, master_id,
-    k.title_key,
-    public.fold_text(left(coalesce(title, '') || ' ' || coalesce(subtitle, ''), 1000)) AS search_text,
-    setweight(to_tsvector('simple', public.fold_text(left(coalesce(title, ''), 2000))), 'A')
-        || setweight(to_tsvector('simple', public.fold_text(left(coalesce(subtitle, ''), 2000))), 'B')
-        || setweight(to_tsvector('simple', public.fold_text(left(coalesce(other_text, ''), 2000))), 'C')
-        AS tsv,
-    ARRAY['t:' || entity_type, 'x:' || md5(k.title_key)]
-        || ARRAY(SELECT 'w:' || w FROM unnest(tsvector_to_array(to_tsvector('simple', k.title_key))) AS w)
-        || ARRAY(SELECT entity_type || ':g:' || v FROM unnest(genres) AS v)
-        || ARRAY(SELECT entity_type || ':s:' || v FROM unnest(styles) AS v)
-        || ARRAY(SELECT entity_type || ':f:' || v FROM unnest(formats) AS v)
-        || ARRAY(SELECT entity_type || ':l:' || v FROM unnest(labels) AS v)
-        || CASE WHEN country <> '' THEN ARRAY[entity_type || ':c:' || lower(country)] ELSE '{}' END
-        || CASE WHEN year IS NOT NULL THEN ARRAY[entity_type || ':d:' || (year / 10 * 10)] ELSE '{}' END
-        AS filter_keys
-FROM documents
-CROSS JOIN LATERAL (
-    SELECT left(public.fold_text(coalesce(title, '')), 200)::varchar(200) AS title_key
-) AS k;
+SELECT s.*
+FROM documents AS d
+CROSS JOIN LATERAL public.search_document(
+    d.entity_type, d.entity_id, d.title, d.subtitle, d.year, d.genres, d.styles, d.country,
+    d.formats, d.labels, d.master_id, d.other_text
+) AS s;
 
 -- finalize slices: masters
 INSERT INTO search_documents
@@ -181,28 +166,12 @@ WITH master_artist_names AS (
     ) AS rf ON true
     WHERE m.id BETWEEN -9223372036854775808 AND 9223372036854775807
 )
-SELECT entity_type::varchar(8) AS entity_type, entity_id, title, subtitle, year,
-    (year / 10 * 10) AS decade, genres, styles,
-    country, formats, labels, master_id,
-    k.title_key,
-    public.fold_text(left(coalesce(title, '') || ' ' || coalesce(subtitle, ''), 1000)) AS search_text,
-    setweight(to_tsvector('simple', public.fold_text(left(coalesce(title, ''), 2000))), 'A')
-        || setweight(to_tsvector('simple', public.fold_text(left(coalesce(subtitle, ''), 2000))), 'B')
-        || setweight(to_tsvector('simple', public.fold_text(left(coalesce(other_text, ''), 2000))), 'C')
-        AS tsv,
-    ARRAY['t:' || entity_type, 'x:' || md5(k.title_key)]
-        || ARRAY(SELECT 'w:' || w FROM unnest(tsvector_to_array(to_tsvector('simple', k.title_key))) AS w)
-        || ARRAY(SELECT entity_type || ':g:' || v FROM unnest(genres) AS v)
-        || ARRAY(SELECT entity_type || ':s:' || v FROM unnest(styles) AS v)
-        || ARRAY(SELECT entity_type || ':f:' || v FROM unnest(formats) AS v)
-        || ARRAY(SELECT entity_type || ':l:' || v FROM unnest(labels) AS v)
-        || CASE WHEN country <> '' THEN ARRAY[entity_type || ':c:' || lower(country)] ELSE '{}' END
-        || CASE WHEN year IS NOT NULL THEN ARRAY[entity_type || ':d:' || (year / 10 * 10)] ELSE '{}' END
-        AS filter_keys
-FROM documents
-CROSS JOIN LATERAL (
-    SELECT left(public.fold_text(coalesce(title, '')), 200)::varchar(200) AS title_key
-) AS k;
+SELECT s.*
+FROM documents AS d
+CROSS JOIN LATERAL public.search_document(
+    d.entity_type, d.entity_id, d.title, d.subtitle, d.year, d.genres, d.styles, d.country,
+    d.formats, d.labels, d.master_id, d.other_text
+) AS s;
 
 -- finalize slices: artists
 INSERT INTO search_documents
@@ -220,28 +189,12 @@ WITH artist_other_names AS (
     LEFT JOIN artist_other_names AS an ON an.artist_id = a.id
     WHERE a.id BETWEEN -9223372036854775808 AND 9223372036854775807
 )
-SELECT entity_type::varchar(8) AS entity_type, entity_id, title, subtitle, year,
-    (year / 10 * 10) AS decade, genres, styles,
-    country, formats, labels, master_id,
-    k.title_key,
-    public.fold_text(left(coalesce(title, '') || ' ' || coalesce(subtitle, ''), 1000)) AS search_text,
-    setweight(to_tsvector('simple', public.fold_text(left(coalesce(title, ''), 2000))), 'A')
-        || setweight(to_tsvector('simple', public.fold_text(left(coalesce(subtitle, ''), 2000))), 'B')
-        || setweight(to_tsvector('simple', public.fold_text(left(coalesce(other_text, ''), 2000))), 'C')
-        AS tsv,
-    ARRAY['t:' || entity_type, 'x:' || md5(k.title_key)]
-        || ARRAY(SELECT 'w:' || w FROM unnest(tsvector_to_array(to_tsvector('simple', k.title_key))) AS w)
-        || ARRAY(SELECT entity_type || ':g:' || v FROM unnest(genres) AS v)
-        || ARRAY(SELECT entity_type || ':s:' || v FROM unnest(styles) AS v)
-        || ARRAY(SELECT entity_type || ':f:' || v FROM unnest(formats) AS v)
-        || ARRAY(SELECT entity_type || ':l:' || v FROM unnest(labels) AS v)
-        || CASE WHEN country <> '' THEN ARRAY[entity_type || ':c:' || lower(country)] ELSE '{}' END
-        || CASE WHEN year IS NOT NULL THEN ARRAY[entity_type || ':d:' || (year / 10 * 10)] ELSE '{}' END
-        AS filter_keys
-FROM documents
-CROSS JOIN LATERAL (
-    SELECT left(public.fold_text(coalesce(title, '')), 200)::varchar(200) AS title_key
-) AS k;
+SELECT s.*
+FROM documents AS d
+CROSS JOIN LATERAL public.search_document(
+    d.entity_type, d.entity_id, d.title, d.subtitle, d.year, d.genres, d.styles, d.country,
+    d.formats, d.labels, d.master_id, d.other_text
+) AS s;
 
 -- finalize slices: labels
 INSERT INTO search_documents
@@ -253,28 +206,12 @@ WITH documents AS (
     FROM labels AS l
     WHERE l.id BETWEEN -9223372036854775808 AND 9223372036854775807
 )
-SELECT entity_type::varchar(8) AS entity_type, entity_id, title, subtitle, year,
-    (year / 10 * 10) AS decade, genres, styles,
-    country, formats, labels, master_id,
-    k.title_key,
-    public.fold_text(left(coalesce(title, '') || ' ' || coalesce(subtitle, ''), 1000)) AS search_text,
-    setweight(to_tsvector('simple', public.fold_text(left(coalesce(title, ''), 2000))), 'A')
-        || setweight(to_tsvector('simple', public.fold_text(left(coalesce(subtitle, ''), 2000))), 'B')
-        || setweight(to_tsvector('simple', public.fold_text(left(coalesce(other_text, ''), 2000))), 'C')
-        AS tsv,
-    ARRAY['t:' || entity_type, 'x:' || md5(k.title_key)]
-        || ARRAY(SELECT 'w:' || w FROM unnest(tsvector_to_array(to_tsvector('simple', k.title_key))) AS w)
-        || ARRAY(SELECT entity_type || ':g:' || v FROM unnest(genres) AS v)
-        || ARRAY(SELECT entity_type || ':s:' || v FROM unnest(styles) AS v)
-        || ARRAY(SELECT entity_type || ':f:' || v FROM unnest(formats) AS v)
-        || ARRAY(SELECT entity_type || ':l:' || v FROM unnest(labels) AS v)
-        || CASE WHEN country <> '' THEN ARRAY[entity_type || ':c:' || lower(country)] ELSE '{}' END
-        || CASE WHEN year IS NOT NULL THEN ARRAY[entity_type || ':d:' || (year / 10 * 10)] ELSE '{}' END
-        AS filter_keys
-FROM documents
-CROSS JOIN LATERAL (
-    SELECT left(public.fold_text(coalesce(title, '')), 200)::varchar(200) AS title_key
-) AS k;
+SELECT s.*
+FROM documents AS d
+CROSS JOIN LATERAL public.search_document(
+    d.entity_type, d.entity_id, d.title, d.subtitle, d.year, d.genres, d.styles, d.country,
+    d.formats, d.labels, d.master_id, d.other_text
+) AS s;
 
 -- The key's index is built like the others, side by side with them, and then made the key (a
 -- catalog change: the columns are NOT NULL already), instead of an ADD PRIMARY KEY that locks the
