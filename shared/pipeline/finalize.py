@@ -122,10 +122,32 @@ def loaded_counts(conn: psycopg.Connection, dump_date: dt.date, attempt: int) ->
     return dict(rows)
 
 
+def _complete_unlocked(conn: psycopg.Connection, dump_date: dt.date, attempt: int) -> bool:
+    """Whether the month may be complete, read without the month row's lock: a loader whose
+    chunk is not the last one (nearly all of them) then needs no lock and writes nothing. It
+    is safe because every loader commits its ledger row before it asks: of two loaders ending
+    the last two chunks at once, the one that asks second sees both rows, and the locked check
+    below still decides alone."""
+    with conn.transaction():
+        row = conn.execute(
+            "SELECT expected_chunks FROM pipeline.months WHERE dump_date = %s AND attempt = %s",
+            (dump_date, attempt),
+        ).fetchone()
+        if row is None:
+            return True  # stale or unknown: the locked check says which
+        expected = row[0]
+        if set(expected) != set(ENTITIES):
+            return False
+        counts = loaded_counts(conn, dump_date, attempt)
+    return all(counts.get(entity, 0) >= expected[entity] for entity in ENTITIES)
+
+
 def try_finalize(
     conn: psycopg.Connection, dump_date: dt.date, attempt: int, finalize: FinalizeFn
 ) -> tuple[Decision, str | None]:
     """Finalize the month if (and only if) every expected chunk is loaded and nobody did yet."""
+    if not _complete_unlocked(conn, dump_date, attempt):
+        return Decision.NOT_READY, None
     with conn.transaction():
         row = conn.execute(
             """
