@@ -1,7 +1,9 @@
 """The month ledger in PostgreSQL and the exactly-once finalize decision.
 
-Whether a month is complete is decided from the database, never from queue messages: inside one
-transaction the month's row is locked (`FOR UPDATE`), the loaded chunks are counted against the
+Whether a month is complete is decided from the database, never from queue messages. A loader
+first counts without any lock (most chunks are not the last one: no lock, no write); when the
+month looks complete, inside one transaction the month's row is locked (`FOR UPDATE`), the
+loaded chunks are counted again against the
 expected counts that each split recorded after its SHA-256 matched, and only if all four entities
 are complete does the finalize run — still inside that transaction, so a crash rolls the decision
 back and the next delivery decides again, while a concurrent loader waits on the lock and then
