@@ -321,10 +321,8 @@ def _fill_steps(
     """One step per id range of `sliced_by` (one step running the statement whole if that table
     is empty or unknown)."""
     low, high, rows = id_ranges.get(sliced_by, (0, 0, 0))
-    if rows == 0:
-        return [BuildStep(f"fill_{table}_{sliced_by}", "fill", table, statement, after, weight)]
-    ranges = slice_ranges(low, high, counts.get(sliced_by, 1))
-    if len(ranges) == 1:
+    ranges = slice_ranges(low, high, counts.get(sliced_by, 1)) if rows else []
+    if len(ranges) <= 1:
         return [BuildStep(f"fill_{table}_{sliced_by}", "fill", table, statement, after, weight)]
     return [
         BuildStep(
