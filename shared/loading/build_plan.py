@@ -99,6 +99,14 @@ def remaining_chains(steps: list[BuildStep]) -> dict[str, int]:
     return chains
 
 
+def handout_ranks(steps: list[BuildStep]) -> dict[str, tuple[int, int]]:
+    """Per step, its rank among ready steps (the lowest is handed out first): the heaviest
+    remaining chain first, plan order among equals. The scheduler (parallel_build) and the
+    benchmark's simulation of it share this rule."""
+    chains = remaining_chains(steps)
+    return {step.name: (-chains[step.name], position) for position, step in enumerate(steps)}
+
+
 def split_statements(script: str) -> list[str]:
     """The statements of a DDL script of one statement per `;`-terminated line group, comments
     dropped (finalize_indexes.sql holds no string literal or function body with a `;`)."""

@@ -19,7 +19,7 @@ from collections.abc import Callable
 import psycopg
 from psycopg import sql
 
-from shared.loading.build_plan import BuildStep, remaining_chains
+from shared.loading.build_plan import BuildStep, handout_ranks
 from shared.loading.schema import set_search_path
 
 log = logging.getLogger(__name__)
@@ -41,12 +41,11 @@ class BuildError(RuntimeError):
 
 
 class _Scheduler:
-    """Hands out ready steps, the one with the heaviest remaining chain first (build_plan.
-    remaining_chains), in plan order among equals; stops handing out after the first failure."""
+    """Hands out ready steps, the one with the heaviest remaining chain first, in plan order among
+    equals (build_plan.handout_ranks); stops handing out after the first failure."""
 
     def __init__(self, steps: list[BuildStep]) -> None:
-        self._order = {step.name: position for position, step in enumerate(steps)}
-        self._chains = remaining_chains(steps)
+        self._ranks = handout_ranks(steps)
         self._pending = {step.name: step for step in steps}
         self._done: set[str] = set()
         self._running = 0
@@ -60,7 +59,7 @@ class _Scheduler:
                     return None
                 ready = [step for step in self._pending.values() if step.after <= self._done]
                 if ready:
-                    step = max(ready, key=lambda s: (self._chains[s.name], -self._order[s.name]))
+                    step = min(ready, key=lambda s: self._ranks[s.name])
                     del self._pending[step.name]
                     self._running += 1
                     return step

@@ -22,7 +22,7 @@ from typing import Any
 import psycopg
 
 from shared.loading import finalize_month
-from shared.loading.build_plan import BuildStep, remaining_chains
+from shared.loading.build_plan import BuildStep, handout_ranks
 from shared.loading.finalize import planned_steps
 from shared.loading.schema import SERVED_SCHEMA
 from shared.settings import get_settings, load_settings
@@ -128,15 +128,14 @@ def _simulated_build(
     """The build's wall time if each step took `step_seconds` on `sessions` sessions with a core
     each, handed out as shared/loading/parallel_build does (the heaviest remaining chain first,
     plan order among equals): what the scheduling adds to max(longest chain, work ÷ sessions)."""
-    order = {step.name: position for position, step in enumerate(steps)}
-    chains = remaining_chains(steps)
+    ranks = handout_ranks(steps)
     pending = {step.name: step for step in steps}
     done: set[str] = set()
     running: list[tuple[float, str]] = []  # (finish time, step)
     now = 0.0
     while pending or running:
         ready = [step for step in pending.values() if step.after <= done]
-        ready.sort(key=lambda step: (-chains[step.name], order[step.name]))
+        ready.sort(key=lambda step: ranks[step.name])
         while ready and len(running) < sessions:
             step = ready.pop(0)
             del pending[step.name]
