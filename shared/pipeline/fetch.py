@@ -338,14 +338,20 @@ def _stream(
     return _finish(settings, store, message, file, size=size, sha256=writer.sha256, split=totals)
 
 
+def _split_message(message: FetchMessage) -> SplitMessage:
+    """The split of the file this fetch fetches."""
+    return SplitMessage(run=message.run, attempt=message.attempt, entity=message.file)
+
+
 def _splitter(
     settings: Settings, store: RunStore, message: FetchMessage, options: FetchOptions
 ) -> StreamingSplit:
     """A splitter resuming from the file's split checkpoint (0 for a new file)."""
     current = store.get_file(message.run, message.attempt, message.file)
     resume_from = current.next_sequence if current else 0
-    split_message = SplitMessage(run=message.run, attempt=message.attempt, entity=message.file)
-    return StreamingSplit(settings, store, split_message, resume_from, options.gzip_implementation)
+    return StreamingSplit(
+        settings, store, _split_message(message), resume_from, options.gzip_implementation
+    )
 
 
 def _finish(
@@ -366,8 +372,9 @@ def _finish(
         return f"failed: {reason}"
     if split is not None and sha256 is not None:
         _update(store, message, bytes_fetched=size, sha256=sha256, error=None, retry_at=None)
-        split_message = SplitMessage(run=message.run, attempt=message.attempt, entity=message.file)
-        complete_split(settings, store, split_message, split.chunks, split.records, sha256)
+        complete_split(
+            settings, store, _split_message(message), split.chunks, split.records, sha256
+        )
         lifecycle.note_fetched(store, message.run, message.attempt)
         finalize_if_complete(settings, store, message.run, message.attempt)
         return (
@@ -378,8 +385,6 @@ def _finish(
     _update(
         store, message, state=state, bytes_fetched=size, sha256=sha256, error=None, retry_at=None
     )
-    queues.send_split(
-        settings, SplitMessage(run=message.run, attempt=message.attempt, entity=message.file)
-    )
+    queues.send_split(settings, _split_message(message))
     lifecycle.note_fetched(store, message.run, message.attempt)
     return f"{state}: {size} bytes; split enqueued"
