@@ -271,7 +271,7 @@ def _stream(
     # Split while fetching only when every byte passes through this invocation (a fetch that
     # resumes staged blocks after a crash cannot read them back: the ordinary split follows).
     inline = options.split_while_fetching and start.offset == 0
-    splitter = _splitter(settings, store, message) if inline else None
+    splitter = _splitter(settings, store, message, options) if inline else None
 
     def on_block(offset: int) -> None:
         _update(store, message, bytes_fetched=offset, heartbeat_at=lifecycle.now())
@@ -302,7 +302,7 @@ def _stream(
                         restarts += 1
                         if splitter is not None:
                             splitter.abandon()
-                            splitter = _splitter(settings, store, message)
+                            splitter = _splitter(settings, store, message, options)
                         writer = new_writer(ResumePoint(0, 0))
                     elif writer.offset:
                         resumes += 1
@@ -338,12 +338,20 @@ def _stream(
     return _finish(settings, store, message, file, size=size, sha256=writer.sha256, split=totals)
 
 
-def _splitter(settings: Settings, store: RunStore, message: FetchMessage) -> StreamingSplit:
+def _split_message(message: FetchMessage) -> SplitMessage:
+    """The split of the file this fetch fetches."""
+    return SplitMessage(run=message.run, attempt=message.attempt, entity=message.file)
+
+
+def _splitter(
+    settings: Settings, store: RunStore, message: FetchMessage, options: FetchOptions
+) -> StreamingSplit:
     """A splitter resuming from the file's split checkpoint (0 for a new file)."""
     current = store.get_file(message.run, message.attempt, message.file)
     resume_from = current.next_sequence if current else 0
-    split_message = SplitMessage(run=message.run, attempt=message.attempt, entity=message.file)
-    return StreamingSplit(settings, store, split_message, resume_from)
+    return StreamingSplit(
+        settings, store, _split_message(message), resume_from, options.gzip_implementation
+    )
 
 
 def _finish(
@@ -364,8 +372,9 @@ def _finish(
         return f"failed: {reason}"
     if split is not None and sha256 is not None:
         _update(store, message, bytes_fetched=size, sha256=sha256, error=None, retry_at=None)
-        split_message = SplitMessage(run=message.run, attempt=message.attempt, entity=message.file)
-        complete_split(settings, store, split_message, split.chunks, split.records, sha256)
+        complete_split(
+            settings, store, _split_message(message), split.chunks, split.records, sha256
+        )
         lifecycle.note_fetched(store, message.run, message.attempt)
         finalize_if_complete(settings, store, message.run, message.attempt)
         return (
@@ -376,8 +385,6 @@ def _finish(
     _update(
         store, message, state=state, bytes_fetched=size, sha256=sha256, error=None, retry_at=None
     )
-    queues.send_split(
-        settings, SplitMessage(run=message.run, attempt=message.attempt, entity=message.file)
-    )
+    queues.send_split(settings, _split_message(message))
     lifecycle.note_fetched(store, message.run, message.attempt)
     return f"{state}: {size} bytes; split enqueued"

@@ -84,10 +84,6 @@ class StreamingSplit:
         )
         self._thread.start()
 
-    @property
-    def failed(self) -> bool:
-        return self.error is not None
-
     def feed(self, data: bytes) -> None:
         """Hand over one staged block (waits while the splitter is `QUEUE_BLOCKS` behind)."""
         self._put(data)

@@ -137,10 +137,16 @@ def _complete_unlocked(conn: psycopg.Connection, dump_date: dt.date, attempt: in
         ).fetchone()
         if row is None:
             return True  # stale or unknown: the locked check says which
-        expected = row[0]
-        if set(expected) != set(ENTITIES):
-            return False
-        counts = loaded_counts(conn, dump_date, attempt)
+        return _all_loaded(conn, dump_date, attempt, row[0])
+
+
+def _all_loaded(
+    conn: psycopg.Connection, dump_date: dt.date, attempt: int, expected: dict[str, int]
+) -> bool:
+    """Whether every entity's expected count is published and all its chunks are loaded."""
+    if set(expected) != set(ENTITIES):
+        return False
+    counts = loaded_counts(conn, dump_date, attempt)
     return all(counts.get(entity, 0) >= expected[entity] for entity in ENTITIES)
 
 
@@ -163,10 +169,7 @@ def try_finalize(
         _, expected, state, detail = row
         if state != "waiting":
             return Decision(state), detail
-        if set(expected) != set(ENTITIES):
-            return Decision.NOT_READY, None
-        counts = loaded_counts(conn, dump_date, attempt)
-        if any(counts.get(entity, 0) < expected[entity] for entity in ENTITIES):
+        if not _all_loaded(conn, dump_date, attempt, expected):
             return Decision.NOT_READY, None
         try:
             with conn.transaction():  # a savepoint: a failed finalize leaves the ledger intact

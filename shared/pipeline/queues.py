@@ -29,8 +29,9 @@ def send_split(settings: Settings, message: SplitMessage) -> None:
 
 
 def load_queue(settings: Settings) -> QueueClient:
-    """The load queue's client, for a sender of many loads (a split) to reuse: a client per
-    message is a new HTTP connection pool, so a new connection (TLS in Azure) per chunk."""
+    """The load queue's client, for a sender of many loads (a split) to reuse: it saves building
+    a client per message (~0.1 ms); the connection pool is the cached service client's either way
+    (`shared.storage.clients`)."""
     return clients.queue(settings, settings.load_queue)
 
 

@@ -183,7 +183,8 @@ def worker() -> None:
 
 def bench_loaders(server_url: str, storage: str, base_url: str, loaders: int) -> dict[str, float]:
     import psycopg
-    from psycopg import sql
+
+    from tests.support.reset import drop_database
 
     env, dbname = _environment(server_url, storage, base_url)
     try:
@@ -225,10 +226,7 @@ def bench_loaders(server_url: str, storage: str, base_url: str, loaders: int) ->
             "effective_parallel_loaders": round((parse + copy) / load_seconds, 2),
         }
     finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname))
-            )
+        drop_database(server_url, dbname)
 
 
 def bench_fetch_split(
@@ -236,8 +234,7 @@ def bench_fetch_split(
 ) -> dict[str, float]:
     """Seconds from discovery until every chunk of the month is enqueued (fetch and split, one
     file after the other in this process), with the split after the fetch or during it."""
-    import psycopg
-    from psycopg import sql
+    from tests.support.reset import drop_database
 
     env, dbname = _environment(server_url, storage, base_url)
     try:
@@ -247,10 +244,7 @@ def bench_fetch_split(
         _prepare(env, split_while_fetching=split_while_fetching, block_bytes=FETCH_BLOCK_BYTES)
         return {"seconds": round(time.perf_counter() - started, 2)}
     finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname))
-            )
+        drop_database(server_url, dbname)
 
 
 def run(releases: int, *, loaders: bool = True) -> dict[str, object]:
