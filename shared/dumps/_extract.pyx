@@ -187,6 +187,21 @@ cdef inline const char* small_int(const char* value) noexcept:
     return value if ascii_digits(value, 9) else NULL
 
 
+cdef inline int id_attribute(xmlNode* element, const char** result) noexcept:
+    """`reference_id(element.get("id"))` for an element whose only known attribute is `id`:
+    `result` NULL for none; bails on any other attribute and where `reference` bails."""
+    cdef xmlAttr* attribute = element.properties
+    cdef const char* raw
+    result[0] = NULL
+    while attribute is not NULL:
+        if strcmp(<const char*>attribute.name, b"id") != 0:
+            return BAIL
+        if attribute_value(attribute, &raw) != OK or reference(raw, result) != OK:
+            return BAIL
+        attribute = attribute.next
+    return OK
+
+
 cdef inline const char* boolean(const char* value) noexcept:
     if value is NULL:
         return NULL
@@ -736,10 +751,8 @@ cdef class CompiledExtractor:
         """`<name id="…">text</name>` lists (artist aliases and groups, label sublabels):
         both empty -> skipped; only the `id` attribute is known."""
         cdef xmlNode* child = container.children
-        cdef xmlAttr* attribute
         cdef const char* ref
         cdef const char* text
-        cdef const char* raw
         cdef long sequence = 0
         cdef int kind
         while child is not NULL:
@@ -749,14 +762,8 @@ cdef class CompiledExtractor:
             if kind == 1:
                 if not is_named(child, tag) or leaf_text(child, &text) != OK:
                     return BAIL
-                ref = NULL
-                attribute = child.properties
-                while attribute is not NULL:
-                    if strcmp(<const char*>attribute.name, b"id") != 0:
-                        return BAIL
-                    if attribute_value(attribute, &raw) != OK or reference(raw, &ref) != OK:
-                        return BAIL
-                    attribute = attribute.next
+                if id_attribute(child, &ref) != OK:
+                    return BAIL
                 if ref is not NULL or text is not NULL:
                     sequence += 1
                     self.child_row(rid, sequence)
@@ -1343,11 +1350,9 @@ cdef class CompiledExtractor:
     cdef int members(self, xmlNode* container, const char* rid) except -1:
         """All three layouts: `name@id` wins, a bare preceding `<id>` fills in."""
         cdef xmlNode* child = container.children
-        cdef xmlAttr* attribute
         cdef const char* pending = NULL
         cdef const char* member_id
         cdef const char* text
-        cdef const char* raw
         cdef long sequence = 0
         cdef int kind
         while child is not NULL:
@@ -1361,16 +1366,8 @@ cdef class CompiledExtractor:
                     if reference(text, &pending) != OK:
                         return BAIL
                 elif is_named(child, b"name"):
-                    member_id = NULL
-                    attribute = child.properties
-                    while attribute is not NULL:
-                        if strcmp(<const char*>attribute.name, b"id") != 0:
-                            return BAIL
-                        if attribute_value(attribute, &raw) != OK:
-                            return BAIL
-                        if reference(raw, &member_id) != OK:
-                            return BAIL
-                        attribute = attribute.next
+                    if id_attribute(child, &member_id) != OK:
+                        return BAIL
                     if member_id is NULL:
                         member_id = pending
                     pending = NULL
@@ -1390,7 +1387,6 @@ cdef class CompiledExtractor:
 
     cdef int label(self, xmlNode* label) except -1:
         cdef xmlNode* child
-        cdef xmlAttr* attribute
         cdef const char* rid = NULL
         cdef const char* name = NULL
         cdef const char* contact_info = NULL
@@ -1399,7 +1395,6 @@ cdef class CompiledExtractor:
         cdef const char* parent_id = NULL
         cdef const char* parent_name = NULL
         cdef const char* text
-        cdef const char* raw
         cdef int kind
         if label.properties is not NULL:
             return BAIL
@@ -1435,16 +1430,8 @@ cdef class CompiledExtractor:
                 elif is_named(child, b"parentLabel"):
                     if leaf_text(child, &parent_name) != OK:
                         return BAIL
-                    parent_id = NULL
-                    attribute = child.properties
-                    while attribute is not NULL:
-                        if strcmp(<const char*>attribute.name, b"id") != 0:
-                            return BAIL
-                        if attribute_value(attribute, &raw) != OK:
-                            return BAIL
-                        if reference(raw, &parent_id) != OK:
-                            return BAIL
-                        attribute = attribute.next
+                    if id_attribute(child, &parent_id) != OK:
+                        return BAIL
                 elif is_named(child, b"urls"):
                     if self.text_rows(child, b"url", rid, T_LABEL_URLS) != OK:
                         return BAIL
