@@ -187,6 +187,21 @@ cdef inline const char* small_int(const char* value) noexcept:
     return value if ascii_digits(value, 9) else NULL
 
 
+cdef inline int id_attribute(xmlNode* element, const char** result) noexcept:
+    """`reference_id(element.get("id"))` for an element whose only known attribute is `id`:
+    `result` NULL for none; bails on any other attribute and where `reference` bails."""
+    cdef xmlAttr* attribute = element.properties
+    cdef const char* raw
+    result[0] = NULL
+    while attribute is not NULL:
+        if strcmp(<const char*>attribute.name, b"id") != 0:
+            return BAIL
+        if attribute_value(attribute, &raw) != OK or reference(raw, result) != OK:
+            return BAIL
+        attribute = attribute.next
+    return OK
+
+
 cdef inline const char* boolean(const char* value) noexcept:
     if value is NULL:
         return NULL
@@ -391,6 +406,11 @@ cdef class CompiledExtractor:
     cdef inline int field(self) except -1:
         return self.put_char(1)
 
+    cdef inline int column(self, const char* data) except -1:
+        """A field that is not the row's last: `value(data)`, then the field marker."""
+        self.value(data)
+        return self.put_char(1)
+
     cdef int number(self, long value) except -1:
         cdef char digits[24]
         cdef int n = 0
@@ -409,8 +429,7 @@ cdef class CompiledExtractor:
 
     cdef inline int child_row(self, const char* rid, long sequence) except -1:
         """The first two fields of a child table's row: the record id and the row's sequence."""
-        self.value(rid)
-        self.field()
+        self.column(rid)
         self.number(sequence)
         self.field()
         return 0
@@ -591,26 +610,19 @@ cdef class CompiledExtractor:
                     else:
                         return BAIL
                 child = child.next
-            self.value(rid)
-            self.field()
+            self.column(rid)
             if track >= 0:
                 self.number(track)
                 self.field()
             self.number(sequence[0])
             self.field()
             if extra is not NULL:
-                self.value(extra)
-                self.field()
-            self.value(artist_id)
-            self.field()
-            self.value(name)
-            self.field()
-            self.value(anv)
-            self.field()
-            self.value(join)
-            self.field()
-            self.value(role)
-            self.field()
+                self.column(extra)
+            self.column(artist_id)
+            self.column(name)
+            self.column(anv)
+            self.column(join)
+            self.column(role)
             self.value(tracks)
             self.emit(table)
             artist = artist.next
@@ -654,14 +666,10 @@ cdef class CompiledExtractor:
                         return BAIL
                     attribute = attribute.next
                 self.child_row(rid, sequence)
-                self.value(kind_)
-                self.field()
-                self.value(uri)
-                self.field()
-                self.value(uri150)
-                self.field()
-                self.value(width)
-                self.field()
+                self.column(kind_)
+                self.column(uri)
+                self.column(uri150)
+                self.column(width)
                 self.value(height)
                 self.emit(table)
             image = image.next
@@ -717,14 +725,10 @@ cdef class CompiledExtractor:
                         return BAIL
                     attribute = attribute.next
                 self.child_row(rid, sequence)
-                self.value(src)
-                self.field()
-                self.value(duration)
-                self.field()
-                self.value(embed)
-                self.field()
-                self.value(title)
-                self.field()
+                self.column(src)
+                self.column(duration)
+                self.column(embed)
+                self.column(title)
                 self.value(description)
                 self.emit(table)
             video = video.next
@@ -736,10 +740,8 @@ cdef class CompiledExtractor:
         """`<name id="…">text</name>` lists (artist aliases and groups, label sublabels):
         both empty -> skipped; only the `id` attribute is known."""
         cdef xmlNode* child = container.children
-        cdef xmlAttr* attribute
         cdef const char* ref
         cdef const char* text
-        cdef const char* raw
         cdef long sequence = 0
         cdef int kind
         while child is not NULL:
@@ -749,19 +751,12 @@ cdef class CompiledExtractor:
             if kind == 1:
                 if not is_named(child, tag) or leaf_text(child, &text) != OK:
                     return BAIL
-                ref = NULL
-                attribute = child.properties
-                while attribute is not NULL:
-                    if strcmp(<const char*>attribute.name, b"id") != 0:
-                        return BAIL
-                    if attribute_value(attribute, &raw) != OK or reference(raw, &ref) != OK:
-                        return BAIL
-                    attribute = attribute.next
+                if id_attribute(child, &ref) != OK:
+                    return BAIL
                 if ref is not NULL or text is not NULL:
                     sequence += 1
                     self.child_row(rid, sequence)
-                    self.value(ref)
-                    self.field()
+                    self.column(ref)
                     self.value(text)
                     self.emit(table)
             child = child.next
@@ -879,16 +874,11 @@ cdef class CompiledExtractor:
             else:
                 return BAIL
             child = child.next
-        self.value(rid)
-        self.field()
-        self.value(status)
-        self.field()
-        self.value(title)
-        self.field()
-        self.value(country)
-        self.field()
-        self.value(released)
-        self.field()
+        self.column(rid)
+        self.column(status)
+        self.column(title)
+        self.column(country)
+        self.column(released)
         if released is NULL:
             self.put(b"\x03\x01\x03\x01\x03", 5)
         else:
@@ -899,14 +889,10 @@ cdef class CompiledExtractor:
             self.field()
             self.put_python(parts[2])
         self.field()
-        self.value(notes)
-        self.field()
-        self.value(data_quality)
-        self.field()
-        self.value(master_id)
-        self.field()
-        self.value(is_main)
-        self.field()
+        self.column(notes)
+        self.column(data_quality)
+        self.column(master_id)
+        self.column(is_main)
         if self.text_array(genres, b"genre", True) != OK:
             return BAIL
         self.field()
@@ -953,10 +939,8 @@ cdef class CompiledExtractor:
                         return BAIL
                     attribute = attribute.next
                 self.child_row(rid, sequence)
-                self.value(label_id)
-                self.field()
-                self.value(name)
-                self.field()
+                self.column(label_id)
+                self.column(name)
                 self.value(catno)
                 self.emit(table)
             label = label.next
@@ -1007,12 +991,9 @@ cdef class CompiledExtractor:
                         return BAIL
                     attribute = attribute.next
                 self.child_row(rid, sequence)
-                self.value(name)
-                self.field()
-                self.value(qty)
-                self.field()
-                self.value(text_)
-                self.field()
+                self.column(name)
+                self.column(qty)
+                self.column(text_)
                 if self.text_array(descriptions, b"description", False) != OK:
                     return BAIL
                 self.emit(T_RELEASE_FORMATS)
@@ -1051,10 +1032,8 @@ cdef class CompiledExtractor:
                         return BAIL
                     attribute = attribute.next
                 self.child_row(rid, sequence)
-                self.value(type_)
-                self.field()
-                self.value(description)
-                self.field()
+                self.column(type_)
+                self.column(description)
                 self.value(value)
                 self.emit(T_RELEASE_IDENTIFIERS)
             identifier = identifier.next
@@ -1107,16 +1086,11 @@ cdef class CompiledExtractor:
                             return BAIL
                     child = child.next
                 self.child_row(rid, sequence)
-                self.value(company_id)
-                self.field()
-                self.value(name)
-                self.field()
-                self.value(catno)
-                self.field()
-                self.value(entity_type)
-                self.field()
-                self.value(entity_type_name)
-                self.field()
+                self.column(company_id)
+                self.column(name)
+                self.column(catno)
+                self.column(entity_type)
+                self.column(entity_type_name)
                 self.value(resource_url)
                 self.emit(T_RELEASE_COMPANIES)
             company = company.next
@@ -1204,14 +1178,10 @@ cdef class CompiledExtractor:
             else:
                 self.put_char(3)
             self.field()
-            self.value(track_type)
-            self.field()
-            self.value(position)
-            self.field()
-            self.value(title)
-            self.field()
-            self.value(duration)
-            self.field()
+            self.column(track_type)
+            self.column(position)
+            self.column(title)
+            self.column(duration)
             self.seconds(duration)
             self.emit(T_RELEASE_TRACKS)
             if sub_tracks is not NULL:
@@ -1328,14 +1298,10 @@ cdef class CompiledExtractor:
                 ):
                     return BAIL
             child = child.next
-        self.value(rid)
-        self.field()
-        self.value(name)
-        self.field()
-        self.value(real_name)
-        self.field()
-        self.value(profile)
-        self.field()
+        self.column(rid)
+        self.column(name)
+        self.column(real_name)
+        self.column(profile)
         self.value(data_quality)
         self.emit(T_ARTISTS)
         return OK
@@ -1343,11 +1309,9 @@ cdef class CompiledExtractor:
     cdef int members(self, xmlNode* container, const char* rid) except -1:
         """All three layouts: `name@id` wins, a bare preceding `<id>` fills in."""
         cdef xmlNode* child = container.children
-        cdef xmlAttr* attribute
         cdef const char* pending = NULL
         cdef const char* member_id
         cdef const char* text
-        cdef const char* raw
         cdef long sequence = 0
         cdef int kind
         while child is not NULL:
@@ -1361,24 +1325,15 @@ cdef class CompiledExtractor:
                     if reference(text, &pending) != OK:
                         return BAIL
                 elif is_named(child, b"name"):
-                    member_id = NULL
-                    attribute = child.properties
-                    while attribute is not NULL:
-                        if strcmp(<const char*>attribute.name, b"id") != 0:
-                            return BAIL
-                        if attribute_value(attribute, &raw) != OK:
-                            return BAIL
-                        if reference(raw, &member_id) != OK:
-                            return BAIL
-                        attribute = attribute.next
+                    if id_attribute(child, &member_id) != OK:
+                        return BAIL
                     if member_id is NULL:
                         member_id = pending
                     pending = NULL
                     if member_id is not NULL or text is not NULL:
                         sequence += 1
                         self.child_row(rid, sequence)
-                        self.value(member_id)
-                        self.field()
+                        self.column(member_id)
                         self.value(text)
                         self.emit(T_ARTIST_MEMBERS)
                 else:
@@ -1390,7 +1345,6 @@ cdef class CompiledExtractor:
 
     cdef int label(self, xmlNode* label) except -1:
         cdef xmlNode* child
-        cdef xmlAttr* attribute
         cdef const char* rid = NULL
         cdef const char* name = NULL
         cdef const char* contact_info = NULL
@@ -1399,7 +1353,6 @@ cdef class CompiledExtractor:
         cdef const char* parent_id = NULL
         cdef const char* parent_name = NULL
         cdef const char* text
-        cdef const char* raw
         cdef int kind
         if label.properties is not NULL:
             return BAIL
@@ -1435,16 +1388,8 @@ cdef class CompiledExtractor:
                 elif is_named(child, b"parentLabel"):
                     if leaf_text(child, &parent_name) != OK:
                         return BAIL
-                    parent_id = NULL
-                    attribute = child.properties
-                    while attribute is not NULL:
-                        if strcmp(<const char*>attribute.name, b"id") != 0:
-                            return BAIL
-                        if attribute_value(attribute, &raw) != OK:
-                            return BAIL
-                        if reference(raw, &parent_id) != OK:
-                            return BAIL
-                        attribute = attribute.next
+                    if id_attribute(child, &parent_id) != OK:
+                        return BAIL
                 elif is_named(child, b"urls"):
                     if self.text_rows(child, b"url", rid, T_LABEL_URLS) != OK:
                         return BAIL
@@ -1457,18 +1402,12 @@ cdef class CompiledExtractor:
                 else:
                     return BAIL
             child = child.next
-        self.value(rid)
-        self.field()
-        self.value(name)
-        self.field()
-        self.value(contact_info)
-        self.field()
-        self.value(profile)
-        self.field()
-        self.value(data_quality)
-        self.field()
-        self.value(parent_id)
-        self.field()
+        self.column(rid)
+        self.column(name)
+        self.column(contact_info)
+        self.column(profile)
+        self.column(data_quality)
+        self.column(parent_id)
         self.value(parent_name)
         self.emit(T_LABELS)
         return OK
@@ -1542,18 +1481,12 @@ cdef class CompiledExtractor:
                 else:
                     return BAIL
             child = child.next
-        self.value(rid)
-        self.field()
-        self.value(main_release)
-        self.field()
-        self.value(title)
-        self.field()
-        self.value(year)
-        self.field()
-        self.value(data_quality)
-        self.field()
-        self.value(notes)
-        self.field()
+        self.column(rid)
+        self.column(main_release)
+        self.column(title)
+        self.column(year)
+        self.column(data_quality)
+        self.column(notes)
         if self.text_array(genres, b"genre", True) != OK:
             return BAIL
         self.field()

@@ -19,7 +19,7 @@ from lxml import etree
 from shared.dumps.attributes import unexpected_attributes
 from shared.dumps.chunking import ChunkFormatError, body_start, body_stop, record_offsets
 from shared.dumps.entities import EntityTags, entity_tags
-from shared.dumps.extractors import extractor
+from shared.dumps.extractors import Extractor, extractor
 from shared.dumps.records.common import Output
 from shared.dumps.sanitize import empty_blank_elements, strip_invalid_xml_bytes
 from shared.dumps.values import NULL, parse_copy_text
@@ -148,7 +148,7 @@ def _parse(
     first_byte_offset: int,
     keep_release_ids: Container[int] | None,
     raw_max_bytes: int,
-    extract: Callable[[etree._Element, Output], object],
+    extract: Extractor,
     on_flush: Callable[[Output], None] | None = None,
 ) -> ParsedChunk:
     tags = entity_tags(entity)
@@ -213,7 +213,7 @@ def _parse_batch(
     batch: list[tuple[int, int]],
     tags: EntityTags,
     parser: etree.XMLParser,
-    extract: Callable[[etree._Element, Output], object],
+    extract: Extractor,
     out: Output,
     result: ParsedChunk,
     base: int,
@@ -252,7 +252,7 @@ def _parse_batch(
             out.unknown_attribute(record_id, path, value)
 
 
-def _sanitize(raw: bytes, extract: Callable[[etree._Element, Output], object]) -> bytes:
+def _sanitize(raw: bytes, extract: Extractor) -> bytes:
     """`empty_blank_elements(strip_invalid_xml_bytes(raw))`; the compiled extractor first
     tells in one C pass whether either has anything to do (usually not)."""
     scan = getattr(extract, "needs_sanitizing", None)
@@ -265,7 +265,7 @@ def _sanitize(raw: bytes, extract: Callable[[etree._Element, Output], object]) -
 
 def _extract_children(
     root: etree._Element,
-    extract: Callable[[etree._Element, Output], object],
+    extract: Extractor,
     out: Output,
     result: ParsedChunk,
 ) -> bool:
@@ -282,7 +282,7 @@ def _extract_children(
 def _extract_batch(
     records: list[etree._Element],
     record_tag: str,
-    extract: Callable[[etree._Element, Output], object],
+    extract: Extractor,
     out: Output,
     result: ParsedChunk,
 ) -> bool:
@@ -323,7 +323,7 @@ def _extract_each(
     records: list[etree._Element],
     batch: list[tuple[int, int]],
     tags: EntityTags,
-    extract: Callable[[etree._Element, Output], object],
+    extract: Extractor,
     out: Output,
     result: ParsedChunk,
     body: bytes,
