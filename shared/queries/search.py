@@ -141,29 +141,21 @@ def _filters(query: SearchQuery) -> _Filters:
     f = _Filters()
     types = (query.type,) if query.type else None
     required: list[sql.Composable] = []  # keys a document must all have (with `type`)
+    # (key code, parameter, value, the value as it is in the key: countries are lower case)
     values = (
-        ("g", "genre", query.genre),
-        ("s", "style", query.style),
-        ("f", "format", query.format),
-        ("l", "label", query.label),
+        ("g", "genre", query.genre, sql.Placeholder("genre")),
+        ("s", "style", query.style, sql.Placeholder("style")),
+        ("f", "format", query.format, sql.Placeholder("format")),
+        ("l", "label", query.label, sql.Placeholder("label")),
+        ("c", "country", query.country, sql.SQL("lower(%(country)s)")),
     )
-    for code, name, value in values:
+    for code, name, value, keyed_value in values:
         if value is None:
             continue
         f.params[name] = value
         keyed = [
-            sql.SQL("{} || %({})s").format(sql.Literal(f"{t}:{code}:"), sql.SQL(name))
+            sql.SQL("{} || {}").format(sql.Literal(f"{t}:{code}:"), keyed_value)
             for t in (types or _KEY_TYPES[code])
-        ]
-        if types:
-            required += keyed
-        else:
-            f.keys.append(sql.SQL("d.filter_keys && ARRAY[{}]").format(sql.SQL(", ").join(keyed)))
-    if query.country is not None:
-        f.params["country"] = query.country
-        keyed = [
-            sql.SQL("{} || lower(%(country)s)").format(sql.Literal(f"{t}:c:"))
-            for t in (types or _KEY_TYPES["c"])
         ]
         if types:
             required += keyed
