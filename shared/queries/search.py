@@ -223,11 +223,10 @@ class _Text:
 
 def _fold(conn: psycopg.Connection, text: str) -> _Text:
     row = conn.execute(
-        "SELECT public.fold_text(%(q)s),"
-        " websearch_to_tsquery('simple', public.fold_text(%(q)s))::text,"
-        " ARRAY(SELECT 'w:' || w FROM unnest(tsvector_to_array("
-        "  to_tsvector('simple', public.fold_text(%(q)s)))) AS w),"
-        " 'x:' || md5(left(public.fold_text(%(q)s), 200))",
+        "SELECT qn, websearch_to_tsquery('simple', qn)::text,"
+        " ARRAY(SELECT 'w:' || w FROM unnest(tsvector_to_array(to_tsvector('simple', qn))) AS w),"
+        " 'x:' || md5(left(qn, 200))"
+        " FROM (SELECT public.fold_text(%(q)s) AS qn) AS folded",
         {"q": text},
     ).fetchone()
     assert row is not None
