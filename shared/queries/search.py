@@ -141,29 +141,21 @@ def _filters(query: SearchQuery) -> _Filters:
     f = _Filters()
     types = (query.type,) if query.type else None
     required: list[sql.Composable] = []  # keys a document must all have (with `type`)
+    # (key code, parameter, value, the value as it is in the key: countries are lower case)
     values = (
-        ("g", "genre", query.genre),
-        ("s", "style", query.style),
-        ("f", "format", query.format),
-        ("l", "label", query.label),
+        ("g", "genre", query.genre, sql.Placeholder("genre")),
+        ("s", "style", query.style, sql.Placeholder("style")),
+        ("f", "format", query.format, sql.Placeholder("format")),
+        ("l", "label", query.label, sql.Placeholder("label")),
+        ("c", "country", query.country, sql.SQL("lower(%(country)s)")),
     )
-    for code, name, value in values:
+    for code, name, value, keyed_value in values:
         if value is None:
             continue
         f.params[name] = value
         keyed = [
-            sql.SQL("{} || %({})s").format(sql.Literal(f"{t}:{code}:"), sql.SQL(name))
+            sql.SQL("{} || {}").format(sql.Literal(f"{t}:{code}:"), keyed_value)
             for t in (types or _KEY_TYPES[code])
-        ]
-        if types:
-            required += keyed
-        else:
-            f.keys.append(sql.SQL("d.filter_keys && ARRAY[{}]").format(sql.SQL(", ").join(keyed)))
-    if query.country is not None:
-        f.params["country"] = query.country
-        keyed = [
-            sql.SQL("{} || lower(%(country)s)").format(sql.Literal(f"{t}:c:"))
-            for t in (types or _KEY_TYPES["c"])
         ]
         if types:
             required += keyed
@@ -231,11 +223,10 @@ class _Text:
 
 def _fold(conn: psycopg.Connection, text: str) -> _Text:
     row = conn.execute(
-        "SELECT public.fold_text(%(q)s),"
-        " websearch_to_tsquery('simple', public.fold_text(%(q)s))::text,"
-        " ARRAY(SELECT 'w:' || w FROM unnest(tsvector_to_array("
-        "  to_tsvector('simple', public.fold_text(%(q)s)))) AS w),"
-        " 'x:' || md5(left(public.fold_text(%(q)s), 200))",
+        "SELECT qn, websearch_to_tsquery('simple', qn)::text,"
+        " ARRAY(SELECT 'w:' || w FROM unnest(tsvector_to_array(to_tsvector('simple', qn))) AS w),"
+        " 'x:' || md5(left(qn, 200))"
+        " FROM (SELECT public.fold_text(%(q)s) AS qn) AS folded",
         {"q": text},
     ).fetchone()
     assert row is not None

@@ -38,7 +38,6 @@ from psycopg import sql
 from shared.api import memo, service
 from shared.api.db import close_pools, read_transaction
 from shared.api.http import ApiRequest
-from shared.db.migrations import apply_migrations
 from shared.queries import search as search_queries
 from shared.queries import stats as stats_queries
 from shared.queries import user_stats_store
@@ -46,6 +45,7 @@ from shared.queries.finalize import build_api_structures
 from shared.queries.served import search_state
 from shared.settings import get_settings, reset_settings_cache
 from tests.benchmarks._report import write_section
+from tests.benchmarks.dumps import _create_database
 from tests.support.reset import database_url_for, drop_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,15 +123,6 @@ def main() -> None:
 
 
 # --- data ---------------------------------------------------------------------------------------
-
-
-def _create_database(server_url: str, name: str) -> str:
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = database_url_for(server_url, name)
-    with psycopg.connect(url, autocommit=True) as conn:
-        apply_migrations(conn)
-    return url
 
 
 def _generate(entity: str, records: int) -> Path:
