@@ -189,6 +189,21 @@ def _pg_home(user: str | None) -> Path:
     return home
 
 
+def _bindir_for(user: str | None, bindir: Path, home: Path) -> Path:
+    """The binaries as the server user can run them: when they sit in a folder it cannot
+    traverse (pgserver's inside the .venv of root's private checkout), a copy in the cluster's
+    home, which _pg_home keeps reachable. The copy keeps the wheel's layout: the binaries find
+    their bundled libraries through an RPATH relative to site-packages (`<package>.libs`)."""
+    if user is None or _reachable_by_others(bindir):
+        return bindir
+    site = bindir.parents[2]  # site-packages/<package>/pginstall/bin
+    copy = home / "binaries"
+    if not _has_server(copy / bindir.relative_to(site)):
+        for part in [bindir.parent, *site.glob("*.libs")]:
+            shutil.copytree(part, copy / part.relative_to(site), symlinks=True, dirs_exist_ok=True)
+    return copy / bindir.relative_to(site)
+
+
 def _run_as(user: str | None, args: list[str], **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(args, user=user, check=True, capture_output=True, text=True, **kwargs)
 
@@ -224,10 +239,11 @@ def start_postgres() -> tuple[str, int | None]:
         bindir = _pgserver_bindir()
     user = _server_user()
     home = _pg_home(user).resolve()  # the server user may not traverse the link's folder
+    home.mkdir(parents=True, exist_ok=True)
+    bindir = _bindir_for(user, bindir, home)
     data = home / "data"
     if not (data / "PG_VERSION").exists():
         _log(f"initialising a throwaway cluster in {data} ({bindir})")
-        home.mkdir(parents=True, exist_ok=True)
         data.mkdir(exist_ok=True)
         if user:
             shutil.chown(home, user)
@@ -297,7 +313,8 @@ def ensure_database(server_url: str, dbname: str) -> str:
 def _stop_postgres(pid: int) -> None:
     if not _pid_alive(pid, "postgres"):
         return
-    data = (LOCAL / "pg").resolve() / "data"
+    home = (LOCAL / "pg").resolve()
+    data = home / "data"
     recorded = (
         (data / "postmaster.pid").read_text().split()[0]
         if (data / "postmaster.pid").exists()
@@ -306,10 +323,14 @@ def _stop_postgres(pid: int) -> None:
     if recorded == str(pid) and (
         bindir := find_postgres_bindir() or _pgserver_bindir_if_installed()
     ):
-        with contextlib.suppress(subprocess.CalledProcessError):
+        user = _server_user()
+        with contextlib.suppress(subprocess.CalledProcessError, OSError):
             _run_as(
-                _server_user(),
-                [str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+                user,
+                [
+                    str(_bindir_for(user, bindir, home) / "pg_ctl"),
+                    *("-D", str(data), "-m", "fast", "-w", "stop"),
+                ],
                 stdin=subprocess.DEVNULL,
             )
     if _pid_alive(pid, "postgres"):
